@@ -1,0 +1,1 @@
+//! sparkbench-candle (being built).

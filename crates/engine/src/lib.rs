@@ -1,0 +1,1 @@
+//! sparkbench-engine (being built).

@@ -1,0 +1,1 @@
+//! sparkbench-http (being built).

@@ -1,0 +1,1 @@
+//! sparkbench-ifeval (being built).

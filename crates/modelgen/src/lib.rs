@@ -1,0 +1,1 @@
+//! sparkbench-modelgen (being built).

@@ -1,0 +1,1 @@
+//! sparkbench-runs (being built).

@@ -1,0 +1,1 @@
+//! sparkbench-scripted (being built).

@@ -1,0 +1,1 @@
+//! sparkbench-supervisor (being built).

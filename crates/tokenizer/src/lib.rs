@@ -1,0 +1,1 @@
+//! sparkbench-tokenizer (being built).

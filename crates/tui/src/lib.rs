@@ -1,0 +1,1 @@
+//! sparkbench-tui (being built).
