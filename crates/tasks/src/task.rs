@@ -163,5 +163,9 @@ pub trait Task: Send + Sync {
     fn prepare(&self, opts: &PrepareOptions<'_>) -> Result<Vec<PreparedDoc>, TaskError>;
     /// Score one document's responses (one per request, in request order): one outcome per
     /// filter pipeline.
-    fn score(&self, doc: &PreparedDoc, responses: &[Response]) -> Result<Vec<FilterOutcome>, TaskError>;
+    fn score(
+        &self,
+        doc: &PreparedDoc,
+        responses: &[Response],
+    ) -> Result<Vec<FilterOutcome>, TaskError>;
 }
