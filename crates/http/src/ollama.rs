@@ -124,10 +124,10 @@ impl OllamaModel {
         cx: &CallCtx<'_>,
     ) -> Result<Generation, HttpError> {
         let mut until = req.until.clone();
-        if let Some(eos) = self.tokenizer.as_ref().and_then(|t| t.eos_text()) {
-            if !until.iter().any(|u| u == eos) {
-                until.push(eos.to_string());
-            }
+        if let Some(eos) = self.tokenizer.as_ref().and_then(|t| t.eos_text())
+            && !until.iter().any(|u| u == eos)
+        {
+            until.push(eos.to_string());
         }
         let body = json!({
             "model": self.model,

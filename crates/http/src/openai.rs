@@ -228,10 +228,10 @@ impl OpenAiModel {
         cx: &CallCtx<'_>,
     ) -> Result<Generation, HttpError> {
         let mut until = req.until.clone();
-        if let Some(eos) = self.tokenizer.as_ref().and_then(|t| t.eos_text()) {
-            if !until.iter().any(|u| u == eos) {
-                until.push(eos.to_string());
-            }
+        if let Some(eos) = self.tokenizer.as_ref().and_then(|t| t.eos_text())
+            && !until.iter().any(|u| u == eos)
+        {
+            until.push(eos.to_string());
         }
         // OpenAI allows at most 4 stop strings; the rest are applied here afterwards.
         let server_stops: Vec<&String> = until.iter().filter(|s| !s.is_empty()).take(4).collect();

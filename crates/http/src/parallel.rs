@@ -114,7 +114,7 @@ mod tests {
             },
             |_| 0,
         )
-        .unwrap_err();
+        .expect_err("must fail");
         assert!(err.to_string().contains("boom"));
     }
 
@@ -125,7 +125,7 @@ mod tests {
         let beat = |_t: u64| {};
         let cx = CallCtx::new(&cancel, &beat);
         let items: Vec<u64> = (0..10).collect();
-        let err = run_ordered(&items, 2, &cx, |x| Ok(*x), |_| 0).unwrap_err();
+        let err = run_ordered(&items, 2, &cx, |x| Ok(*x), |_| 0).expect_err("must fail");
         assert!(matches!(err, HttpError::Cancelled));
     }
 }

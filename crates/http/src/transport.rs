@@ -102,7 +102,7 @@ impl Client {
             if let Some(key) = &self.api_key {
                 req = req.set("Authorization", &format!("Bearer {key}"));
             }
-            req.call()
+            req.call().map_err(Box::new)
         })
     }
 
@@ -113,7 +113,7 @@ impl Client {
             if let Some(key) = &self.api_key {
                 req = req.set("Authorization", &format!("Bearer {key}"));
             }
-            req.send_json(body.clone())
+            req.send_json(body.clone()).map_err(Box::new)
         })
     }
 
@@ -121,7 +121,7 @@ impl Client {
         &self,
         path: &str,
         cancel: &Cancel,
-        send: impl Fn(&str) -> Result<ureq::Response, ureq::Error>,
+        send: impl Fn(&str) -> Result<ureq::Response, Box<ureq::Error>>,
     ) -> Result<Value, HttpError> {
         let url = self.url(path);
         let mut delay = self.policy.backoff;
@@ -152,24 +152,26 @@ impl Client {
                         Err(e) => last = Some(e),
                     }
                 }
-                Err(ureq::Error::Status(status, resp)) => {
-                    let body = resp.into_string().unwrap_or_default();
-                    let err = HttpError::Status {
-                        url: url.clone(),
-                        status,
-                        body: snippet(&body),
-                    };
-                    if !retryable(status) {
-                        return Err(err);
+                Err(e) => match *e {
+                    ureq::Error::Status(status, resp) => {
+                        let body = resp.into_string().unwrap_or_default();
+                        let err = HttpError::Status {
+                            url: url.clone(),
+                            status,
+                            body: snippet(&body),
+                        };
+                        if !retryable(status) {
+                            return Err(err);
+                        }
+                        last = Some(err);
                     }
-                    last = Some(err);
-                }
-                Err(ureq::Error::Transport(t)) => {
-                    last = Some(HttpError::Unreachable {
-                        url: url.clone(),
-                        cause: t.to_string(),
-                    });
-                }
+                    ureq::Error::Transport(t) => {
+                        last = Some(HttpError::Unreachable {
+                            url: url.clone(),
+                            cause: t.to_string(),
+                        });
+                    }
+                },
             }
         }
         Err(last.unwrap_or(HttpError::Unreachable {
@@ -208,7 +210,8 @@ mod tests {
 
     #[test]
     fn endpoint_must_be_http() {
-        let err = Client::new("localhost:11434", None, RetryPolicy::default()).unwrap_err();
+        let err =
+            Client::new("localhost:11434", None, RetryPolicy::default()).expect_err("must fail");
         assert!(err.to_string().contains("must start with http://"), "{err}");
     }
 

@@ -142,7 +142,7 @@ fn retries_on_500_429_and_dropped_connections_then_scores_correctly() {
         Fault::Drop,
         Fault::Status(503),
     ] {
-        server.push_faults(&[fault.clone()]);
+        server.push_faults(std::slice::from_ref(&fault));
         let out =
             call(|cx| model.loglikelihood(&reqs, cx)).unwrap_or_else(|e| panic!("{fault:?}: {e}"));
         assert_eq!(out, clean, "{fault:?} changed a score");

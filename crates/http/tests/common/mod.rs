@@ -119,7 +119,7 @@ fn serve(
     let _ = stream.set_nonblocking(false);
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let mut writer = stream;
-    loop {
+    {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
@@ -159,10 +159,8 @@ fn serve(
             }
             Some(Fault::MissingLogprobs) => {
                 let mut v = oracle(&path, &body);
-                if let Some(c) = v.pointer_mut("/choices/0") {
-                    if let Some(o) = c.as_object_mut() {
-                        o.remove("logprobs");
-                    }
+                if let Some(o) = v.pointer_mut("/choices/0").and_then(|c| c.as_object_mut()) {
+                    o.remove("logprobs");
                 }
                 (200, v.to_string())
             }
@@ -188,7 +186,6 @@ fn serve(
         );
         let _ = writer.write_all(reply.as_bytes());
         let _ = writer.flush();
-        return;
     }
 }
 
