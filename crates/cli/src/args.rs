@@ -181,6 +181,9 @@ pub struct RunArgs {
     /// Ollama: score single-token multiple choice from the top-20 logprobs (labelled approximate).
     #[arg(long)]
     pub approximate_loglikelihood: bool,
+    /// Testing: a JSON script for the scripted model (latency, hangs, crashes) instead of a real model.
+    #[arg(long, hide = true)]
+    pub scripted: Option<PathBuf>,
 }
 
 /// `sparkbench worker`.

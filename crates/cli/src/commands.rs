@@ -42,13 +42,16 @@ pub fn run(rt: &tokio::runtime::Runtime, outputs: &Path, a: &RunArgs) -> Result<
         api_key_env: a.api_key_env.clone(),
         chat: a.chat_completions,
     };
-    let target = resolve(
-        outputs,
-        a.model.as_deref(),
-        a.backend,
-        a.base.as_deref(),
-        &server,
-    )?;
+    let target = match &a.scripted {
+        Some(script) => scripted_target(script, a.model.as_deref())?,
+        None => resolve(
+            outputs,
+            a.model.as_deref(),
+            a.backend,
+            a.base.as_deref(),
+            &server,
+        )?,
+    };
     let (tasks, suite, limit) = tasks_from(a.suite.as_deref(), &a.tasks, a.limit)?;
     let data_dir = a
         .data_dir
@@ -102,6 +105,26 @@ pub fn run(rt: &tokio::runtime::Runtime, outputs: &Path, a: &RunArgs) -> Result<
         interactive,
     };
     crate::flow::run(rt, &plan)
+}
+
+/// A target served by the scripted test model; results go to `--model`'s benchmarks/ when given.
+fn scripted_target(script: &Path, model: Option<&Path>) -> Result<crate::select::Target> {
+    let text = std::fs::read_to_string(script)
+        .with_context(|| format!("reading --scripted {}", script.display()))?;
+    let script: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("parsing --scripted {}", script.display()))?;
+    let label = script
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("scripted")
+        .to_string();
+    Ok(crate::select::Target {
+        label,
+        model_dir: model.map(Path::to_path_buf),
+        finetuned: sparkbench_protocol::ModelSource::Scripted { script },
+        base: None,
+        base_problem: None,
+    })
 }
 
 /// The model folder a command works on: the one given, or the only model under outputs/.
