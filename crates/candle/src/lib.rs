@@ -1,1 +1,26 @@
-//! sparkbench-candle (being built).
+//! sparkbench-candle: the native inference backend.
+//!
+//! [`load`] turns a [`ModelSource`] (a Hugging Face folder, a PEFT LoRA adapter on its base, or
+//! a GGUF file) into a [`LanguageModel`] that scores and generates with lm-eval's HF-backend
+//! semantics, on one decoder written on candle-nn ([`decoder`]) for Llama, Mistral, Qwen2/3,
+//! Gemma 2/3 and Phi-3. [`bench`] measures prefill/decode/scoring speed.
+
+pub mod bench;
+pub mod config;
+pub mod decoder;
+pub mod device;
+pub mod error;
+pub mod generate;
+pub mod gguf;
+pub mod gguf_scan;
+pub mod linear;
+pub mod load;
+pub mod lora;
+pub mod model;
+pub mod rope;
+pub mod scoring;
+pub mod weights;
+
+pub use error::LoadError;
+pub use load::{LoadOptions, load, load_candle};
+pub use model::CandleModel;

@@ -1,0 +1,461 @@
+//! The one decoder: a Llama-family transformer on candle-nn that covers Llama, Mistral, Qwen2/3,
+//! Gemma 2/3 and Phi-3 from a [`DecoderConfig`]. It runs padded batches with explicit per-token
+//! positions (`-1` marks padding), builds causal/sliding masks from positions, keeps a KV cache
+//! whose rows can be dropped, and returns hidden states so the output head runs only on the rows
+//! a caller needs.
+
+use candle_core::{D, DType, Device, Tensor};
+
+use crate::config::{Activation, DecoderConfig};
+use crate::error::LoadError;
+use crate::linear::Lin;
+use crate::weights::WeightSource;
+
+/// Failure inside a model call: a tensor error or a cancel/heartbeat stop.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A tensor operation failed.
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// The caller asked to stop (cancel flag).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+enum Attn {
+    Split { q: Lin, k: Lin, v: Lin },
+    Fused(Lin),
+}
+
+enum Mlp {
+    Split { gate: Lin, up: Lin },
+    Fused(Lin),
+}
+
+struct Layer {
+    attn: Attn,
+    o: Lin,
+    mlp: Mlp,
+    down: Lin,
+    input_norm: Tensor,
+    post_attn_norm: Tensor,
+    pre_ff_norm: Option<Tensor>,
+    post_ff_norm: Option<Tensor>,
+    q_norm: Option<Tensor>,
+    k_norm: Option<Tensor>,
+}
+
+/// A loaded decoder.
+pub struct Decoder {
+    cfg: DecoderConfig,
+    embed: Tensor,
+    layers: Vec<Layer>,
+    norm: Tensor,
+    head: Lin,
+    dtype: DType,
+    device: Device,
+    num_parameters: u64,
+}
+
+/// Per-layer keys/values plus the position of every cached key per row (`-1` = padding).
+pub struct KvCache {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+    key_pos: Vec<Vec<i64>>,
+}
+
+impl KvCache {
+    /// An empty cache for `rows` rows.
+    pub fn new(num_layers: usize, rows: usize) -> Self {
+        Self {
+            layers: vec![None; num_layers],
+            key_pos: vec![Vec::new(); rows],
+        }
+    }
+
+    /// Number of cached key slots per row.
+    pub fn len(&self) -> usize {
+        self.key_pos.first().map_or(0, Vec::len)
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keep only the given rows (in that order).
+    pub fn select_rows(&mut self, rows: &[usize]) -> candle_core::Result<()> {
+        let Some(first) = self.layers.iter().flatten().next() else {
+            self.key_pos = rows.iter().map(|&r| self.key_pos[r].clone()).collect();
+            return Ok(());
+        };
+        let idx = Tensor::from_vec(
+            rows.iter().map(|&r| r as u32).collect::<Vec<_>>(),
+            rows.len(),
+            first.0.device(),
+        )?;
+        for kv in self.layers.iter_mut().flatten() {
+            *kv = (kv.0.index_select(&idx, 0)?, kv.1.index_select(&idx, 0)?);
+        }
+        self.key_pos = rows.iter().map(|&r| self.key_pos[r].clone()).collect();
+        Ok(())
+    }
+}
+
+fn norm_rows(x: &Tensor, w: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
+    let dtype = x.dtype();
+    candle_nn::ops::rms_norm(&x.to_dtype(DType::F32)?.contiguous()?, w, eps as f32)?.to_dtype(dtype)
+}
+
+fn softcap(x: &Tensor, c: f64) -> candle_core::Result<Tensor> {
+    (x / c)?.tanh()? * c
+}
+
+impl Decoder {
+    /// Build from a weight source (HF names).
+    pub fn load(cfg: DecoderConfig, w: &dyn WeightSource) -> Result<Self, LoadError> {
+        let (h, hd, nh, nkv, inter) = (
+            cfg.hidden_size,
+            cfg.head_dim,
+            cfg.num_heads,
+            cfg.num_kv_heads,
+            cfg.intermediate_size,
+        );
+        let gemma = cfg.arch.is_gemma();
+        let embed = w.embedding("model.embed_tokens.weight", cfg.vocab_size, h)?;
+        let mut layers = Vec::with_capacity(cfg.num_layers());
+        for i in 0..cfg.num_layers() {
+            let p = format!("model.layers.{i}");
+            let attn = if w.has(&format!("{p}.self_attn.qkv_proj.weight")) {
+                Attn::Fused(w.linear(&format!("{p}.self_attn.qkv_proj"), (nh + 2 * nkv) * hd, h)?)
+            } else {
+                Attn::Split {
+                    q: w.linear(&format!("{p}.self_attn.q_proj"), nh * hd, h)?,
+                    k: w.linear(&format!("{p}.self_attn.k_proj"), nkv * hd, h)?,
+                    v: w.linear(&format!("{p}.self_attn.v_proj"), nkv * hd, h)?,
+                }
+            };
+            let mlp = if w.has(&format!("{p}.mlp.gate_up_proj.weight")) {
+                Mlp::Fused(w.linear(&format!("{p}.mlp.gate_up_proj"), 2 * inter, h)?)
+            } else {
+                Mlp::Split {
+                    gate: w.linear(&format!("{p}.mlp.gate_proj"), inter, h)?,
+                    up: w.linear(&format!("{p}.mlp.up_proj"), inter, h)?,
+                }
+            };
+            let norm = |n: &str, dim: usize| w.norm(&format!("{p}.{n}.weight"), dim, gemma);
+            layers.push(Layer {
+                attn,
+                o: w.linear(&format!("{p}.self_attn.o_proj"), h, nh * hd)?,
+                mlp,
+                down: w.linear(&format!("{p}.mlp.down_proj"), h, inter)?,
+                input_norm: norm("input_layernorm", h)?,
+                post_attn_norm: norm("post_attention_layernorm", h)?,
+                pre_ff_norm: if cfg.sandwich_norms {
+                    Some(norm("pre_feedforward_layernorm", h)?)
+                } else {
+                    None
+                },
+                post_ff_norm: if cfg.sandwich_norms {
+                    Some(norm("post_feedforward_layernorm", h)?)
+                } else {
+                    None
+                },
+                q_norm: if cfg.qk_norm {
+                    Some(norm("self_attn.q_norm", hd)?)
+                } else {
+                    None
+                },
+                k_norm: if cfg.qk_norm {
+                    Some(norm("self_attn.k_norm", hd)?)
+                } else {
+                    None
+                },
+            });
+        }
+        let norm = w.norm("model.norm.weight", h, gemma)?;
+        let head = w.head(&embed, cfg.vocab_size, h)?;
+        Ok(Self {
+            num_parameters: w.num_parameters(),
+            cfg,
+            embed,
+            layers,
+            norm,
+            head,
+            dtype: w.dtype(),
+            device: w.device().clone(),
+        })
+    }
+
+    /// The configuration this decoder runs.
+    pub fn config(&self) -> &DecoderConfig {
+        &self.cfg
+    }
+
+    /// Compute dtype.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Parameters counted at load.
+    pub fn num_parameters(&self) -> u64 {
+        self.num_parameters
+    }
+
+    /// A fresh cache for `rows` rows.
+    pub fn new_cache(&self, rows: usize) -> KvCache {
+        KvCache::new(self.layers.len(), rows)
+    }
+
+    /// Run `ids` (b rows × t tokens) at `positions` (`-1` = padding), appending to `cache`.
+    /// Returns the final-norm hidden states `(b, t, hidden)`. `tick` runs before each layer and
+    /// may stop the call.
+    pub fn forward(
+        &self,
+        ids: &[Vec<u32>],
+        positions: &[Vec<i64>],
+        cache: &mut KvCache,
+        tick: &mut dyn FnMut() -> Result<(), RunError>,
+    ) -> Result<Tensor, RunError> {
+        let b = ids.len();
+        let t = ids.first().map_or(0, Vec::len);
+        if b == 0 || t == 0 || positions.len() != b || cache.key_pos.len() != b {
+            return Err(candle_core::Error::Msg(format!(
+                "bad batch shape: {b} rows of {t} tokens"
+            ))
+            .into());
+        }
+        let flat_ids: Vec<u32> = ids.iter().flat_map(|r| r.iter().copied()).collect();
+        let flat_pos: Vec<i64> = positions.iter().flat_map(|r| r.iter().copied()).collect();
+        if flat_ids.len() != b * t || flat_pos.len() != b * t {
+            return Err(candle_core::Error::Msg("ragged batch".into()).into());
+        }
+        for (row, pos) in cache.key_pos.iter_mut().zip(positions) {
+            row.extend_from_slice(pos);
+        }
+        let s = cache.len();
+        let ids_t = Tensor::from_vec(flat_ids, b * t, &self.device)?;
+        let mut x = self
+            .embed
+            .index_select(&ids_t, 0)?
+            .reshape((b, t, self.cfg.hidden_size))?;
+        if let Some(scale) = self.cfg.embed_scale {
+            let scale = match self.dtype {
+                DType::BF16 => half::bf16::from_f64(scale).to_f64(),
+                DType::F16 => half::f16::from_f64(scale).to_f64(),
+                _ => scale,
+            };
+            x = (x * scale)?;
+        }
+        let mut rope_tables: Vec<Option<(Tensor, Tensor)>> = vec![None; self.cfg.ropes.len()];
+        let mut masks: Vec<(Option<usize>, Option<Tensor>)> = Vec::new();
+        for (li, layer) in self.layers.iter().enumerate() {
+            tick()?;
+            let spec = &self.cfg.layers[li];
+            if rope_tables[spec.rope].is_none() {
+                rope_tables[spec.rope] = Some(self.cfg.ropes[spec.rope].cos_sin(
+                    &flat_pos,
+                    b,
+                    t,
+                    self.dtype,
+                    &self.device,
+                )?);
+            }
+            let mask = match masks.iter().find(|(w, _)| *w == spec.sliding_window) {
+                Some((_, m)) => m.clone(),
+                None => {
+                    let m =
+                        build_mask(positions, &cache.key_pos, spec.sliding_window, &self.device)?;
+                    masks.push((spec.sliding_window, m.clone()));
+                    m
+                }
+            };
+            let Some((cos, sin)) = rope_tables[spec.rope].as_ref() else {
+                return Err(candle_core::Error::Msg("rope table missing".into()).into());
+            };
+            let rotary_dim = self.cfg.ropes[spec.rope].rotary_dim;
+            x = self.layer(li, layer, &x, cos, sin, rotary_dim, mask.as_ref(), cache, s)?;
+        }
+        Ok(norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?)
+    }
+
+    /// Logits in f32 (soft-capped as the model does) for hidden rows `(n, hidden)`.
+    pub fn logits(&self, hidden: &Tensor) -> candle_core::Result<Tensor> {
+        let l = self.head.forward(hidden)?.to_dtype(DType::F32)?;
+        match self.cfg.final_softcap {
+            Some(c) => softcap(&l, c),
+            None => Ok(l),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn layer(
+        &self,
+        li: usize,
+        layer: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        rotary_dim: usize,
+        mask: Option<&Tensor>,
+        cache: &mut KvCache,
+        s: usize,
+    ) -> candle_core::Result<Tensor> {
+        let eps = self.cfg.rms_norm_eps;
+        let h = norm_rows(x, &layer.input_norm, eps)?;
+        let a = self.attention(li, layer, &h, cos, sin, rotary_dim, mask, cache, s)?;
+        if self.cfg.sandwich_norms {
+            let a = norm_rows(&a, &layer.post_attn_norm, eps)?;
+            let x = (x + a)?;
+            let pre = layer.pre_ff_norm.as_ref().unwrap_or(&layer.post_attn_norm);
+            let m = self.mlp(layer, &norm_rows(&x, pre, eps)?)?;
+            let post = layer.post_ff_norm.as_ref().unwrap_or(&layer.post_attn_norm);
+            x + norm_rows(&m, post, eps)?
+        } else {
+            let x = (x + a)?;
+            let m = self.mlp(layer, &norm_rows(&x, &layer.post_attn_norm, eps)?)?;
+            x + m
+        }
+    }
+
+    fn mlp(&self, layer: &Layer, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (gate, up) = match &layer.mlp {
+            Mlp::Split { gate, up } => (gate.forward(x)?, up.forward(x)?),
+            Mlp::Fused(l) => {
+                let y = l.forward(x)?;
+                let n = self.cfg.intermediate_size;
+                (y.narrow(D::Minus1, 0, n)?, y.narrow(D::Minus1, n, n)?)
+            }
+        };
+        let gate = match self.cfg.activation {
+            Activation::Silu => candle_nn::ops::silu(&gate)?,
+            Activation::GeluTanh => gate.gelu()?,
+            Activation::GeluErf => gate.gelu_erf()?,
+        };
+        layer.down.forward(&(gate * up)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attention(
+        &self,
+        li: usize,
+        layer: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        rotary_dim: usize,
+        mask: Option<&Tensor>,
+        cache: &mut KvCache,
+        s: usize,
+    ) -> candle_core::Result<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
+        let (q, k, v) = match &layer.attn {
+            Attn::Split { q, k, v } => (q.forward(x)?, k.forward(x)?, v.forward(x)?),
+            Attn::Fused(l) => {
+                let y = l.forward(x)?;
+                (
+                    y.narrow(D::Minus1, 0, nh * hd)?,
+                    y.narrow(D::Minus1, nh * hd, nkv * hd)?,
+                    y.narrow(D::Minus1, (nh + nkv) * hd, nkv * hd)?,
+                )
+            }
+        };
+        let mut q = q.reshape((b, t, nh, hd))?;
+        let mut k = k.reshape((b, t, nkv, hd))?;
+        let v = v.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
+        if let (Some(qn), Some(kn)) = (&layer.q_norm, &layer.k_norm) {
+            q = norm_rows(&q, qn, self.cfg.rms_norm_eps)?;
+            k = norm_rows(&k, kn, self.cfg.rms_norm_eps)?;
+        }
+        let q = self.rope(&q.transpose(1, 2)?.contiguous()?, cos, sin, rotary_dim)?;
+        let k = self.rope(&k.transpose(1, 2)?.contiguous()?, cos, sin, rotary_dim)?;
+        let (k, v) = match &cache.layers[li] {
+            Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
+            None => (k, v),
+        };
+        cache.layers[li] = Some((k.clone(), v.clone()));
+        let n_rep = nh / nkv;
+        let qg = q.reshape((b, nkv, n_rep * t, hd))?;
+        let scores = (qg.matmul(&k.t()?)? * self.cfg.attn_scale)?.to_dtype(DType::F32)?;
+        let scores = match self.cfg.attn_softcap {
+            Some(c) => softcap(&scores, c)?,
+            None => scores,
+        };
+        let scores = scores.reshape((b, nh, t, s))?;
+        let scores = match mask {
+            Some(m) => scores.broadcast_add(m)?,
+            None => scores,
+        };
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
+        let out = probs.reshape((b, nkv, n_rep * t, s))?.matmul(&v)?;
+        let out = out
+            .reshape((b, nh, t, hd))?
+            .transpose(1, 2)?
+            .reshape((b, t, nh * hd))?;
+        layer.o.forward(&out)
+    }
+
+    fn rope(
+        &self,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        rotary_dim: usize,
+    ) -> candle_core::Result<Tensor> {
+        let hd = self.cfg.head_dim;
+        let apply = |x: &Tensor| {
+            if self.cfg.rope_interleaved {
+                candle_nn::rotary_emb::rope_i(x, cos, sin)
+            } else {
+                candle_nn::rotary_emb::rope(x, cos, sin)
+            }
+        };
+        if rotary_dim == hd {
+            return apply(x);
+        }
+        let rot = apply(&x.narrow(D::Minus1, 0, rotary_dim)?.contiguous()?)?;
+        let pass = x.narrow(D::Minus1, rotary_dim, hd - rotary_dim)?;
+        Tensor::cat(&[&rot, &pass], D::Minus1)
+    }
+}
+
+/// Additive mask `(b, 1, t, s)`: query at position p sees valid keys at positions k with
+/// `k <= p` (and `k > p - w` with a window). `None` when nothing is masked.
+fn build_mask(
+    q_pos: &[Vec<i64>],
+    k_pos: &[Vec<i64>],
+    window: Option<usize>,
+    device: &Device,
+) -> candle_core::Result<Option<Tensor>> {
+    let b = q_pos.len();
+    let t = q_pos.first().map_or(0, Vec::len);
+    let s = k_pos.first().map_or(0, Vec::len);
+    let mut data = vec![0f32; b * t * s];
+    let mut any = false;
+    for r in 0..b {
+        for (i, &p) in q_pos[r].iter().enumerate() {
+            for (j, &k) in k_pos[r].iter().enumerate() {
+                let ok = p >= 0
+                    && k >= 0
+                    && k <= p
+                    && window.is_none_or(|w| k > p - w as i64)
+                    // Keys of this very call that come later in the row are not visible even if
+                    // their position is smaller (never happens with monotone positions).
+                    && j < s - t + i + 1;
+                if !ok {
+                    data[(r * t + i) * s + j] = -1e30;
+                    any = true;
+                }
+            }
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    Ok(Some(Tensor::from_vec(data, (b, 1, t, s), device)?))
+}

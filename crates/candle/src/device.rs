@@ -1,0 +1,107 @@
+//! Choosing the device and compute dtype from the load options: CPU in f32 by default (bf16/f16
+//! weights are widened at load), CUDA in bf16 when the `cuda` feature is on and a device opens,
+//! falling back to CPU with a log line when it does not; `dtype` overrides, including `q8_0`
+//! (quantize projections at load).
+
+use candle_core::quantized::GgmlDType;
+use candle_core::{DType, Device};
+
+use crate::error::LoadError;
+
+/// The resolved compute setting.
+#[derive(Debug, Clone)]
+pub struct Compute {
+    /// Device.
+    pub device: Device,
+    /// Device in words (`cpu`, `cuda:0`).
+    pub device_name: String,
+    /// Dtype of activations and dense weights.
+    pub dtype: DType,
+    /// Quantize projections at load to this type.
+    pub quantize: Option<GgmlDType>,
+    /// Dtype in words for `ModelInfo`.
+    pub dtype_name: String,
+}
+
+fn open_cuda(ordinal: usize, log: &dyn Fn(&str)) -> Option<Device> {
+    match Device::new_cuda(ordinal) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            log(&format!(
+                "CUDA device {ordinal} could not be opened ({e}); falling back to CPU"
+            ));
+            None
+        }
+    }
+}
+
+/// Resolve `device` (`cpu`, `cuda`, `cuda:N`, `auto`/none) and `dtype` (`auto`/none, `f32`,
+/// `bf16`, `f16`, `q8_0`).
+pub fn resolve(
+    device: Option<&str>,
+    dtype: Option<&str>,
+    log: &dyn Fn(&str),
+) -> Result<Compute, LoadError> {
+    let dev = match device.map(str::trim).unwrap_or("auto") {
+        "cpu" => Device::Cpu,
+        "auto" | "" => {
+            if cfg!(feature = "cuda") {
+                open_cuda(0, log).unwrap_or(Device::Cpu)
+            } else {
+                Device::Cpu
+            }
+        }
+        "cuda" | "gpu" => open_cuda(0, log).unwrap_or(Device::Cpu),
+        other => match other
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) => open_cuda(n, log).unwrap_or(Device::Cpu),
+            None => {
+                return Err(LoadError::Option(format!(
+                    "device `{other}` is not one of cpu, cuda, cuda:N, auto"
+                )));
+            }
+        },
+    };
+    let device_name = match &dev {
+        Device::Cpu => "cpu".to_string(),
+        Device::Cuda(_) => match device {
+            Some(d) if d.starts_with("cuda:") => d.to_string(),
+            _ => "cuda:0".to_string(),
+        },
+        Device::Metal(_) => "metal".to_string(),
+    };
+    let on_cpu = matches!(dev, Device::Cpu);
+    let (dtype, quantize, name) = match dtype.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("auto") | Some("") => {
+            if on_cpu {
+                (DType::F32, None, "f32")
+            } else {
+                (DType::BF16, None, "bf16")
+            }
+        }
+        Some("f32" | "float32" | "float") => (DType::F32, None, "f32"),
+        Some("bf16" | "bfloat16") => (DType::BF16, None, "bf16"),
+        Some("f16" | "float16" | "half") => (DType::F16, None, "f16"),
+        Some("q8_0") => (DType::F32, Some(GgmlDType::Q8_0), "q8_0"),
+        Some("q4_k") => (DType::F32, Some(GgmlDType::Q4K), "q4_k"),
+        Some(other) => {
+            return Err(LoadError::Option(format!(
+                "dtype `{other}` is not one of auto, f32, bf16, f16, q8_0, q4_k"
+            )));
+        }
+    };
+    if on_cpu && dtype == DType::BF16 {
+        log(
+            "bf16 on CPU is slow in candle 0.11 (weights are widened on every matmul); consider f32 or q8_0",
+        );
+    }
+    Ok(Compute {
+        device: dev,
+        device_name,
+        dtype,
+        quantize,
+        dtype_name: name.to_string(),
+    })
+}

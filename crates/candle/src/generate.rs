@@ -1,0 +1,324 @@
+//! Batched greedy generation on token ids: left-padded prefill with per-row positions, a KV
+//! cache, the output head on the last position only, transformers' greedy logits processors
+//! from `generation_config.json`, EOS ids, a per-row stop callback (stop strings), and rows that
+//! finish leave the batch at once so they stop costing work.
+
+use candle_core::Tensor;
+use serde_json::Value;
+
+use crate::decoder::{Decoder, RunError};
+
+/// Why a row stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStop {
+    /// An EOS id was produced (it is not part of the output).
+    Eos,
+    /// The stop callback said so.
+    Stop,
+    /// The token limit was reached.
+    MaxTokens,
+}
+
+/// The logits processors transformers applies under greedy decoding.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Processors {
+    /// `repetition_penalty` (1.0 = off).
+    pub repetition_penalty: Option<f32>,
+    /// `no_repeat_ngram_size`.
+    pub no_repeat_ngram_size: Option<usize>,
+    /// `min_new_tokens`: EOS suppressed before this many new tokens.
+    pub min_new_tokens: usize,
+    /// `suppress_tokens`.
+    pub suppress_tokens: Vec<u32>,
+    /// `begin_suppress_tokens` (first new token only).
+    pub begin_suppress_tokens: Vec<u32>,
+    /// `bad_words_ids`.
+    pub bad_words_ids: Vec<Vec<u32>>,
+}
+
+impl Processors {
+    /// Read them from a `generation_config.json` value.
+    pub fn from_generation_config(v: &Value) -> Self {
+        let ids = |k: &str| -> Vec<u32> {
+            v.get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_u64)
+                        .map(|x| x as u32)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            repetition_penalty: v
+                .get("repetition_penalty")
+                .and_then(Value::as_f64)
+                .map(|x| x as f32)
+                .filter(|&p| p != 1.0),
+            no_repeat_ngram_size: v
+                .get("no_repeat_ngram_size")
+                .and_then(Value::as_u64)
+                .map(|x| x as usize)
+                .filter(|&n| n > 0),
+            min_new_tokens: v.get("min_new_tokens").and_then(Value::as_u64).unwrap_or(0) as usize,
+            suppress_tokens: ids("suppress_tokens"),
+            begin_suppress_tokens: ids("begin_suppress_tokens"),
+            bad_words_ids: v
+                .get("bad_words_ids")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_array)
+                        .map(|w| {
+                            w.iter()
+                                .filter_map(Value::as_u64)
+                                .map(|x| x as u32)
+                                .collect()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Apply to one row's logits given the whole sequence so far and the count of new tokens.
+    pub fn apply(&self, logits: &mut [f32], seq: &[u32], n_new: usize, eos: &[u32]) {
+        let ban = |l: &mut [f32], t: u32| {
+            if let Some(x) = l.get_mut(t as usize) {
+                *x = f32::NEG_INFINITY;
+            }
+        };
+        if let Some(p) = self.repetition_penalty {
+            let mut seen = std::collections::HashSet::new();
+            for &t in seq {
+                if seen.insert(t)
+                    && let Some(x) = logits.get_mut(t as usize)
+                {
+                    *x = if *x < 0.0 { *x * p } else { *x / p };
+                }
+            }
+        }
+        if let Some(n) = self.no_repeat_ngram_size.filter(|&n| seq.len() + 1 >= n) {
+            let prefix = &seq[seq.len() + 1 - n..];
+            for w in seq.windows(n) {
+                if w[..n - 1] == *prefix {
+                    ban(logits, w[n - 1]);
+                }
+            }
+        }
+        for w in &self.bad_words_ids {
+            if let Some((&last, head)) = w.split_last()
+                && seq.ends_with(head)
+            {
+                ban(logits, last);
+            }
+        }
+        if n_new < self.min_new_tokens {
+            for &e in eos {
+                ban(logits, e);
+            }
+        }
+        for &t in &self.suppress_tokens {
+            ban(logits, t);
+        }
+        if n_new == 0 {
+            for &t in &self.begin_suppress_tokens {
+                ban(logits, t);
+            }
+        }
+    }
+}
+
+/// The per-row stop check: `(job index, new ids) -> stop?`.
+pub type StopFn<'a> = dyn FnMut(usize, &[u32]) -> Result<bool, RunError> + 'a;
+
+/// One generation job.
+#[derive(Debug, Clone)]
+pub struct GenJob {
+    /// Prompt ids (already truncated).
+    pub prompt: Vec<u32>,
+    /// Maximum new tokens.
+    pub max_new: usize,
+}
+
+/// Greedy argmax (first maximum, as torch).
+fn argmax(v: &[f32]) -> u32 {
+    let mut best = 0usize;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// Generate for every job; `stop(job_index, new_ids)` returns true to end that row.
+/// Returns new ids (EOS excluded) and why each row stopped, in job order.
+pub fn generate(
+    dec: &Decoder,
+    jobs: &[GenJob],
+    eos: &[u32],
+    processors: &Processors,
+    batch_size: usize,
+    stop: &mut StopFn<'_>,
+    tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
+) -> Result<Vec<(Vec<u32>, RowStop)>, RunError> {
+    let mut out: Vec<Option<(Vec<u32>, RowStop)>> = vec![None; jobs.len()];
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| {
+        jobs[b]
+            .prompt
+            .len()
+            .cmp(&jobs[a].prompt.len())
+            .then(jobs[a].prompt.cmp(&jobs[b].prompt))
+    });
+    for &j in &order {
+        if jobs[j].max_new == 0 {
+            out[j] = Some((Vec::new(), RowStop::MaxTokens));
+        }
+    }
+    let todo: Vec<usize> = order.into_iter().filter(|&j| jobs[j].max_new > 0).collect();
+    for chunk in todo.chunks(batch_size.max(1)) {
+        run_batch(dec, jobs, chunk, eos, processors, stop, tick, &mut out)?;
+    }
+    Ok(out
+        .into_iter()
+        .map(|o| o.unwrap_or((Vec::new(), RowStop::MaxTokens)))
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_batch(
+    dec: &Decoder,
+    jobs: &[GenJob],
+    chunk: &[usize],
+    eos: &[u32],
+    processors: &Processors,
+    stop: &mut StopFn<'_>,
+    tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
+    out: &mut [Option<(Vec<u32>, RowStop)>],
+) -> Result<(), RunError> {
+    let t = chunk
+        .iter()
+        .map(|&j| jobs[j].prompt.len())
+        .max()
+        .unwrap_or(0);
+    if t == 0 {
+        return Err(
+            candle_core::Error::Msg("a generation prompt encodes to no tokens".into()).into(),
+        );
+    }
+    let mut ids = Vec::new();
+    let mut pos = Vec::new();
+    for &j in chunk {
+        let p = &jobs[j].prompt;
+        let pad = t - p.len();
+        let mut row = vec![0u32; pad];
+        row.extend_from_slice(p);
+        ids.push(row);
+        pos.push(
+            (0..t)
+                .map(|i| if i < pad { -1 } else { (i - pad) as i64 })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut cache = dec.new_cache(chunk.len());
+    let hidden = dec.forward(&ids, &pos, &mut cache, &mut || tick(0))?;
+    tick((chunk.len() * t) as u64)?;
+    let mut logits = last_logits(dec, &hidden)?;
+    // Active rows: (job index, sequence so far, new ids, next position).
+    let mut active: Vec<(usize, Vec<u32>, Vec<u32>, i64)> = chunk
+        .iter()
+        .map(|&j| {
+            (
+                j,
+                jobs[j].prompt.clone(),
+                Vec::new(),
+                jobs[j].prompt.len() as i64,
+            )
+        })
+        .collect();
+    loop {
+        let mut keep = Vec::new();
+        for (r, row) in active.iter_mut().enumerate() {
+            let (j, seq, new, _) = row;
+            let l = &mut logits[r];
+            processors.apply(l, seq, new.len(), eos);
+            let tok = argmax(l);
+            if eos.contains(&tok) {
+                out[*j] = Some((std::mem::take(new), RowStop::Eos));
+                continue;
+            }
+            new.push(tok);
+            seq.push(tok);
+            if stop(*j, new)? {
+                out[*j] = Some((std::mem::take(new), RowStop::Stop));
+            } else if new.len() >= jobs[*j].max_new {
+                out[*j] = Some((std::mem::take(new), RowStop::MaxTokens));
+            } else {
+                keep.push(r);
+            }
+        }
+        if keep.is_empty() {
+            return Ok(());
+        }
+        if keep.len() != active.len() {
+            cache.select_rows(&keep)?;
+            let mut next = Vec::with_capacity(keep.len());
+            for (r, row) in active.into_iter().enumerate() {
+                if keep.contains(&r) {
+                    next.push(row);
+                }
+            }
+            active = next;
+        }
+        let step_ids: Vec<Vec<u32>> = active
+            .iter()
+            .map(|(_, _, n, _)| vec![n[n.len() - 1]])
+            .collect();
+        let step_pos: Vec<Vec<i64>> = active.iter().map(|(_, _, _, p)| vec![*p]).collect();
+        for row in active.iter_mut() {
+            row.3 += 1;
+        }
+        let hidden = dec.forward(&step_ids, &step_pos, &mut cache, &mut || tick(0))?;
+        tick(active.len() as u64)?;
+        logits = last_logits(dec, &hidden)?;
+    }
+}
+
+fn last_logits(dec: &Decoder, hidden: &Tensor) -> Result<Vec<Vec<f32>>, RunError> {
+    let (_, t, _) = hidden.dims3()?;
+    let last = hidden.narrow(1, t - 1, 1)?.squeeze(1)?.contiguous()?;
+    Ok(dec.logits(&last)?.to_vec2()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repetition_penalty_and_ngram_ban() {
+        let p = Processors {
+            repetition_penalty: Some(2.0),
+            no_repeat_ngram_size: Some(2),
+            ..Default::default()
+        };
+        let mut l = vec![1.0, -1.0, 3.0, 0.5];
+        p.apply(&mut l, &[0, 1, 0], 1, &[]);
+        assert_eq!(l[0], 0.5);
+        assert_eq!(l[1], f32::NEG_INFINITY); // "0 1" seen, seq ends in 0
+        assert_eq!(l[2], 3.0);
+    }
+
+    #[test]
+    fn min_new_tokens_blocks_eos() {
+        let p = Processors {
+            min_new_tokens: 2,
+            ..Default::default()
+        };
+        let mut l = vec![5.0, 1.0];
+        p.apply(&mut l, &[1], 1, &[0]);
+        assert_eq!(argmax(&l), 1);
+    }
+}
