@@ -114,6 +114,12 @@ pub fn main(args: &WorkerArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if spec.approximate_loglikelihood {
+        sink.emit(RunEvent::Log {
+            level: LogLevel::Warn,
+            message: "loglikelihood scores in this run are APPROXIMATE (top-20 logprobs of one generated token); they are labelled so and never compared with exact scores".into(),
+        });
+    }
     match sparkbench_engine::run(&spec, model.as_mut(), &sink, &cancel) {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(e) => {

@@ -423,6 +423,7 @@ pub fn results_json(input: &ResultsInput<'_>, task_hashes: &[(String, String)]) 
             "data_hashes": data_hashes,
             "backend": info.backend,
             "label": spec.label,
+            "loglikelihood": if spec.approximate_loglikelihood { "approximate" } else { "exact" },
         }),
     );
     Value::Object(root)
