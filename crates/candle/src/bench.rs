@@ -61,6 +61,8 @@ pub struct BenchRow {
     pub prefill_tokens_per_s: f64,
     /// Prefill GFLOP/s (matmul FLOPs of the pass / time).
     pub prefill_gflops: f64,
+    /// Prefill GFLOP/s with the fused kernels off (candle's plain ops, mask tensor).
+    pub prefill_gflops_unfused: f64,
     /// The same matmul shapes alone, GFLOP/s.
     pub plain_matmul_gflops: f64,
     /// Decode tokens/s at batch 1.
@@ -100,10 +102,11 @@ impl fmt::Display for BenchReport {
         )?;
         writeln!(
             f,
-            "{:<6} {:>14} {:>12} {:>14} {:>13} {:>15} {:>12}",
+            "{:<6} {:>14} {:>12} {:>14} {:>14} {:>13} {:>15} {:>12}",
             "dtype",
             "prefill tok/s",
             "prefill GF/s",
+            "(unfused GF/s)",
             "plain mm GF/s",
             "decode tok/s",
             "decode xB tok/s",
@@ -112,10 +115,11 @@ impl fmt::Display for BenchReport {
         for r in &self.rows {
             writeln!(
                 f,
-                "{:<6} {:>14.1} {:>12.1} {:>14.1} {:>13.1} {:>15.1} {:>12.2}",
+                "{:<6} {:>14.1} {:>12.1} {:>14.1} {:>14.1} {:>13.1} {:>15.1} {:>12.2}",
                 r.dtype,
                 r.prefill_tokens_per_s,
                 r.prefill_gflops,
+                r.prefill_gflops_unfused,
                 r.plain_matmul_gflops,
                 r.decode_tokens_per_s,
                 r.batch_decode_tokens_per_s,
@@ -242,55 +246,70 @@ fn prefill_flops(cfg: &DecoderConfig, t: usize) -> f64 {
     (cfg.num_layers() as f64) * (proj + attn) + 2.0 * (h * cfg.vocab_size) as f64
 }
 
-/// The projection matmuls of one prefill done alone with plain candle matmuls, GFLOP/s.
-fn plain_matmul_gflops(
-    cfg: &DecoderConfig,
-    t: usize,
-    quantize: Option<GgmlDType>,
-    repeats: usize,
-) -> Result<f64, LoadError> {
-    let (h, i, nh, nkv, d) = (
-        cfg.hidden_size,
-        cfg.intermediate_size,
-        cfg.num_heads,
-        cfg.num_kv_heads,
-        cfg.head_dim,
-    );
-    let shapes = [
-        (nh * d, h),
-        (nkv * d, h),
-        (nkv * d, h),
-        (h, nh * d),
-        (i, h),
-        (i, h),
-        (h, i),
-    ];
-    let mut ws = Vec::new();
-    for &(o, inp) in &shapes {
-        let w = Tensor::randn(0f32, 0.02, (o, inp), &Device::Cpu)?;
-        let lin = RandomWeights {
-            quantize,
-            device: Device::Cpu,
-            params: 0,
+/// The projection matmuls of one prefill, done alone with plain candle matmuls (the yardstick
+/// for the prefill's GFLOP/s).
+struct PlainMatmuls {
+    ws: Vec<(Lin, Tensor)>,
+    layers: usize,
+    flops: f64,
+}
+
+impl PlainMatmuls {
+    fn new(cfg: &DecoderConfig, t: usize, quantize: Option<GgmlDType>) -> Result<Self, LoadError> {
+        let (h, i, nh, nkv, d) = (
+            cfg.hidden_size,
+            cfg.intermediate_size,
+            cfg.num_heads,
+            cfg.num_kv_heads,
+            cfg.head_dim,
+        );
+        let shapes = [
+            (nh * d, h),
+            (nkv * d, h),
+            (nkv * d, h),
+            (h, nh * d),
+            (i, h),
+            (i, h),
+            (h, i),
+        ];
+        let mut ws = Vec::new();
+        for &(o, inp) in &shapes {
+            let w = Tensor::randn(0f32, 0.02, (o, inp), &Device::Cpu)?;
+            let lin = RandomWeights {
+                quantize,
+                device: Device::Cpu,
+                params: 0,
+            }
+            .lin(w, o)?;
+            let x = Tensor::randn(0f32, 1.0, (1, t, inp), &Device::Cpu)?;
+            ws.push((lin, x));
         }
-        .lin(w, o)?;
-        let x = Tensor::randn(0f32, 1.0, (1, t, inp), &Device::Cpu)?;
-        ws.push((lin, x));
+        let flops = shapes
+            .iter()
+            .map(|&(o, inp)| 2.0 * (t * o * inp) as f64)
+            .sum::<f64>()
+            * cfg.num_layers() as f64;
+        Ok(Self {
+            ws,
+            layers: cfg.num_layers(),
+            flops,
+        })
     }
-    let secs = best(repeats, || {
-        for _ in 0..cfg.num_layers() {
-            for (lin, x) in &ws {
+
+    fn run_once(&self) -> Result<(), LoadError> {
+        for _ in 0..self.layers {
+            for (lin, x) in &self.ws {
                 lin.forward(x)?;
             }
         }
         Ok(())
-    })?;
-    let flops: f64 = shapes
-        .iter()
-        .map(|&(o, inp)| 2.0 * (t * o * inp) as f64)
-        .sum::<f64>()
-        * cfg.num_layers() as f64;
-    Ok(flops / secs / 1e9)
+    }
+}
+
+fn timed(f: impl FnOnce() -> Result<(), LoadError>) -> Result<f64, LoadError> {
+    let t = Instant::now();
+    f()?;
+    Ok(t.elapsed().as_secs_f64())
 }
 
 /// Run the benchmark.
@@ -328,7 +347,10 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, LoadError> {
         let tok = |i: usize| ((i as u64 * 2_654_435_761) % u64::from(vocab)) as u32;
         let t = opts.prompt_tokens.max(1);
         let prompt: Vec<u32> = (0..t).map(tok).collect();
-        let prefill = best(opts.repeats, || {
+        let plain = PlainMatmuls::new(&cfg, t, quantize)?;
+        let mut dec = dec;
+        let mut prefill_once = |fused: bool| -> Result<(), LoadError> {
+            dec.set_fused_kernels(fused);
             let mut cache = dec.new_cache(1);
             let pos: Vec<i64> = (0..t as i64).collect();
             let hid = dec
@@ -341,7 +363,16 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, LoadError> {
                 .map_err(run_err)?;
             dec.logits(&hid.narrow(1, t - 1, 1)?.squeeze(1)?)?;
             Ok(())
-        })?;
+        };
+        // Prefill and the plain matmuls alternate, so both see the same machine load.
+        let (mut prefill, mut unfused, mut plain_secs) =
+            (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+        for _ in 0..opts.repeats.max(1) {
+            prefill = prefill.min(timed(|| prefill_once(true))?);
+            unfused = unfused.min(timed(|| prefill_once(false))?);
+            plain_secs = plain_secs.min(timed(|| plain.run_once())?);
+        }
+        dec.set_fused_kernels(true);
         let short: Vec<u32> = prompt.iter().take(16).copied().collect();
         let n = opts.decode_tokens.max(1);
         let gen_time = |rows: usize| -> Result<f64, LoadError> {
@@ -391,7 +422,8 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, LoadError> {
             dtype: dtype.clone(),
             prefill_tokens_per_s: t as f64 / prefill,
             prefill_gflops: prefill_flops(&cfg, t) / prefill / 1e9,
-            plain_matmul_gflops: plain_matmul_gflops(&cfg, t, quantize, opts.repeats)?,
+            prefill_gflops_unfused: prefill_flops(&cfg, t) / unfused / 1e9,
+            plain_matmul_gflops: plain.flops / plain_secs / 1e9,
             decode_tokens_per_s: (n - 1).max(1) as f64 / decode1,
             batch_decode_tokens_per_s: ((n - 1).max(1) * opts.batch_size.max(1)) as f64 / decode_b,
             loglikelihood_per_s: reqs.len() as f64 / ll,

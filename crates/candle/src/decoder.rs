@@ -4,10 +4,22 @@
 //! whose rows can be dropped, and returns hidden states so the output head runs only on the rows
 //! a caller needs.
 
+use std::sync::Arc;
+
 use candle_core::{D, DType, Device, Tensor};
 
 use crate::config::{Activation, DecoderConfig};
 use crate::error::LoadError;
+use crate::fused::{AttnSoftmax, Visibility, silu_mul};
+
+/// `a + b`, on rayon when the fused kernels are on.
+fn residual(fused: bool, a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    if fused {
+        crate::fused::add(a, b)
+    } else {
+        a + b
+    }
+}
 use crate::linear::Lin;
 use crate::weights::WeightSource;
 
@@ -55,6 +67,7 @@ pub struct Decoder {
     dtype: DType,
     device: Device,
     num_parameters: u64,
+    fused: bool,
 }
 
 /// Per-layer keys/values plus the position of every cached key per row (`-1` = padding).
@@ -99,6 +112,17 @@ impl KvCache {
         self.key_pos = rows.iter().map(|&r| self.key_pos[r].clone()).collect();
         Ok(())
     }
+}
+
+/// How a layer's attention is masked: in the fused CPU softmax from positions, or with an
+/// additive mask tensor (`None` = nothing masked) elsewhere.
+#[derive(Clone, Copy)]
+enum Masking<'a> {
+    Fused {
+        vis: &'a Visibility,
+        window: Option<usize>,
+    },
+    Tensor(Option<&'a Tensor>),
 }
 
 fn norm_rows(x: &Tensor, w: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
@@ -183,7 +207,14 @@ impl Decoder {
             head,
             dtype: w.dtype(),
             device: w.device().clone(),
+            fused: true,
         })
+    }
+
+    /// Use the fused CPU kernels of [`crate::fused`] (the default) or candle's plain ops with
+    /// an additive mask tensor (the reference path; same numbers up to f32 noise).
+    pub fn set_fused_kernels(&mut self, on: bool) {
+        self.fused = on;
     }
 
     /// The configuration this decoder runs.
@@ -221,6 +252,32 @@ impl Decoder {
         cache: &mut KvCache,
         tick: &mut dyn FnMut() -> Result<(), RunError>,
     ) -> Result<Tensor, RunError> {
+        self.run(ids, positions, cache, false, tick)?
+            .ok_or_else(|| {
+                candle_core::Error::Msg("forward produced no hidden states".into()).into()
+            })
+    }
+
+    /// Like [`Decoder::forward`] but only fills `cache`: the last layer computes its keys and
+    /// values and stops (a shared prefix whose outputs nobody reads).
+    pub fn forward_kv(
+        &self,
+        ids: &[Vec<u32>],
+        positions: &[Vec<i64>],
+        cache: &mut KvCache,
+        tick: &mut dyn FnMut() -> Result<(), RunError>,
+    ) -> Result<(), RunError> {
+        self.run(ids, positions, cache, true, tick).map(|_| ())
+    }
+
+    fn run(
+        &self,
+        ids: &[Vec<u32>],
+        positions: &[Vec<i64>],
+        cache: &mut KvCache,
+        kv_only: bool,
+        tick: &mut dyn FnMut() -> Result<(), RunError>,
+    ) -> Result<Option<Tensor>, RunError> {
         let b = ids.len();
         let t = ids.first().map_or(0, Vec::len);
         if b == 0 || t == 0 || positions.len() != b || cache.key_pos.len() != b {
@@ -252,6 +309,14 @@ impl Decoder {
             x = (x * scale)?;
         }
         let mut rope_tables: Vec<Option<(Tensor, Tensor)>> = vec![None; self.cfg.ropes.len()];
+        let fused = self.fused && self.device.is_cpu();
+        let vis = Visibility {
+            q_pos: Arc::new(flat_pos.clone()),
+            k_pos: Arc::new(cache.key_pos.iter().flatten().copied().collect()),
+            b,
+            t,
+            s,
+        };
         let mut masks: Vec<(Option<usize>, Option<Tensor>)> = Vec::new();
         for (li, layer) in self.layers.iter().enumerate() {
             tick()?;
@@ -265,22 +330,35 @@ impl Decoder {
                     &self.device,
                 )?);
             }
-            let mask = match masks.iter().find(|(w, _)| *w == spec.sliding_window) {
-                Some((_, m)) => m.clone(),
-                None => {
-                    let m =
-                        build_mask(positions, &cache.key_pos, spec.sliding_window, &self.device)?;
-                    masks.push((spec.sliding_window, m.clone()));
-                    m
+            if !fused && !masks.iter().any(|(w, _)| *w == spec.sliding_window) {
+                let m = build_mask(&vis, spec.sliding_window, &self.device)?;
+                masks.push((spec.sliding_window, m));
+            }
+            let mask = if fused {
+                Masking::Fused {
+                    vis: &vis,
+                    window: spec.sliding_window,
                 }
+            } else {
+                Masking::Tensor(
+                    masks
+                        .iter()
+                        .find(|(w, _)| *w == spec.sliding_window)
+                        .and_then(|(_, m)| m.as_ref()),
+                )
             };
             let Some((cos, sin)) = rope_tables[spec.rope].as_ref() else {
                 return Err(candle_core::Error::Msg("rope table missing".into()).into());
             };
             let rotary_dim = self.cfg.ropes[spec.rope].rotary_dim;
-            x = self.layer(li, layer, &x, cos, sin, rotary_dim, mask.as_ref(), cache, s)?;
+            if kv_only && li + 1 == self.layers.len() {
+                let h = norm_rows(&x, &layer.input_norm, self.cfg.rms_norm_eps)?;
+                self.project_qkv(li, layer, &h, cos, sin, rotary_dim, cache, false)?;
+                return Ok(None);
+            }
+            x = self.layer(li, layer, &x, cos, sin, rotary_dim, mask, cache, s)?;
         }
-        Ok(norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?)
+        Ok(Some(norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?))
     }
 
     /// Logits in f32 (soft-capped as the model does) for hidden rows `(n, hidden)`.
@@ -301,7 +379,7 @@ impl Decoder {
         cos: &Tensor,
         sin: &Tensor,
         rotary_dim: usize,
-        mask: Option<&Tensor>,
+        mask: Masking<'_>,
         cache: &mut KvCache,
         s: usize,
     ) -> candle_core::Result<Tensor> {
@@ -310,15 +388,15 @@ impl Decoder {
         let a = self.attention(li, layer, &h, cos, sin, rotary_dim, mask, cache, s)?;
         if self.cfg.sandwich_norms {
             let a = norm_rows(&a, &layer.post_attn_norm, eps)?;
-            let x = (x + a)?;
+            let x = residual(self.fused, x, &a)?;
             let pre = layer.pre_ff_norm.as_ref().unwrap_or(&layer.post_attn_norm);
             let m = self.mlp(layer, &norm_rows(&x, pre, eps)?)?;
             let post = layer.post_ff_norm.as_ref().unwrap_or(&layer.post_attn_norm);
-            x + norm_rows(&m, post, eps)?
+            residual(self.fused, &x, &norm_rows(&m, post, eps)?)
         } else {
-            let x = (x + a)?;
+            let x = residual(self.fused, x, &a)?;
             let m = self.mlp(layer, &norm_rows(&x, &layer.post_attn_norm, eps)?)?;
-            x + m
+            residual(self.fused, &x, &m)
         }
     }
 
@@ -331,12 +409,13 @@ impl Decoder {
                 (y.narrow(D::Minus1, 0, n)?, y.narrow(D::Minus1, n, n)?)
             }
         };
-        let gate = match self.cfg.activation {
-            Activation::Silu => candle_nn::ops::silu(&gate)?,
-            Activation::GeluTanh => gate.gelu()?,
-            Activation::GeluErf => gate.gelu_erf()?,
+        let act = match self.cfg.activation {
+            Activation::Silu if self.fused => silu_mul(&gate, &up)?,
+            Activation::Silu => (candle_nn::ops::silu(&gate)? * up)?,
+            Activation::GeluTanh => (gate.gelu()? * up)?,
+            Activation::GeluErf => (gate.gelu_erf()? * up)?,
         };
-        layer.down.forward(&(gate * up)?)
+        layer.down.forward(&act)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -348,10 +427,64 @@ impl Decoder {
         cos: &Tensor,
         sin: &Tensor,
         rotary_dim: usize,
-        mask: Option<&Tensor>,
+        mask: Masking<'_>,
         cache: &mut KvCache,
         s: usize,
     ) -> candle_core::Result<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
+        let (q, k, v) = self.project_qkv(li, layer, x, cos, sin, rotary_dim, cache, true)?;
+        let q = q.ok_or_else(|| candle_core::Error::Msg("query missing".into()))?;
+        let n_rep = nh / nkv;
+        let qg = q.reshape((b, nkv, n_rep * t, hd))?;
+        let raw = qg.matmul(&k.t()?)?;
+        let probs = match mask {
+            Masking::Fused { vis, window } => raw
+                .to_dtype(DType::F32)?
+                .contiguous()?
+                .apply_op1_no_bwd(&AttnSoftmax {
+                    vis,
+                    window,
+                    scale: self.cfg.attn_scale,
+                    softcap: self.cfg.attn_softcap,
+                    heads: nh,
+                })?,
+            Masking::Tensor(m) => {
+                let scores = (raw * self.cfg.attn_scale)?.to_dtype(DType::F32)?;
+                let scores = match self.cfg.attn_softcap {
+                    Some(c) => softcap(&scores, c)?,
+                    None => scores,
+                };
+                let scores = scores.reshape((b, nh, t, s))?;
+                let scores = match m {
+                    Some(m) => scores.broadcast_add(m)?,
+                    None => scores,
+                };
+                candle_nn::ops::softmax_last_dim(&scores)?
+            }
+        }
+        .to_dtype(self.dtype)?;
+        let out = probs.reshape((b, nkv, n_rep * t, s))?.matmul(&v)?;
+        let out = out
+            .reshape((b, nh, t, hd))?
+            .transpose(1, 2)?
+            .reshape((b, t, nh * hd))?;
+        layer.o.forward(&out)
+    }
+
+    /// Project, norm and rotate; append K/V to the cache and return (q, all keys, all values).
+    #[allow(clippy::too_many_arguments)]
+    fn project_qkv(
+        &self,
+        li: usize,
+        layer: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        rotary_dim: usize,
+        cache: &mut KvCache,
+        want_q: bool,
+    ) -> candle_core::Result<(Option<Tensor>, Tensor, Tensor)> {
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
         let (q, k, v) = match &layer.attn {
@@ -365,39 +498,27 @@ impl Decoder {
                 )
             }
         };
-        let mut q = q.reshape((b, t, nh, hd))?;
         let mut k = k.reshape((b, t, nkv, hd))?;
         let v = v.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
-        if let (Some(qn), Some(kn)) = (&layer.q_norm, &layer.k_norm) {
-            q = norm_rows(&q, qn, self.cfg.rms_norm_eps)?;
+        if let Some(kn) = &layer.k_norm {
             k = norm_rows(&k, kn, self.cfg.rms_norm_eps)?;
         }
-        let q = self.rope(&q.transpose(1, 2)?.contiguous()?, cos, sin, rotary_dim)?;
         let k = self.rope(&k.transpose(1, 2)?.contiguous()?, cos, sin, rotary_dim)?;
+        let q = if want_q {
+            let mut q = q.reshape((b, t, nh, hd))?;
+            if let Some(qn) = &layer.q_norm {
+                q = norm_rows(&q, qn, self.cfg.rms_norm_eps)?;
+            }
+            Some(self.rope(&q.transpose(1, 2)?.contiguous()?, cos, sin, rotary_dim)?)
+        } else {
+            None
+        };
         let (k, v) = match &cache.layers[li] {
             Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
             None => (k, v),
         };
         cache.layers[li] = Some((k.clone(), v.clone()));
-        let n_rep = nh / nkv;
-        let qg = q.reshape((b, nkv, n_rep * t, hd))?;
-        let scores = (qg.matmul(&k.t()?)? * self.cfg.attn_scale)?.to_dtype(DType::F32)?;
-        let scores = match self.cfg.attn_softcap {
-            Some(c) => softcap(&scores, c)?,
-            None => scores,
-        };
-        let scores = scores.reshape((b, nh, t, s))?;
-        let scores = match mask {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
-        };
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
-        let out = probs.reshape((b, nkv, n_rep * t, s))?.matmul(&v)?;
-        let out = out
-            .reshape((b, nh, t, hd))?
-            .transpose(1, 2)?
-            .reshape((b, t, nh * hd))?;
-        layer.o.forward(&out)
+        Ok((q, k, v))
     }
 
     fn rope(
@@ -424,30 +545,20 @@ impl Decoder {
     }
 }
 
-/// Additive mask `(b, 1, t, s)`: query at position p sees valid keys at positions k with
-/// `k <= p` (and `k > p - w` with a window). `None` when nothing is masked.
+/// Additive mask `(b, 1, t, s)` from [`Visibility::sees`] (non-CPU devices). `None` when
+/// nothing is masked.
 fn build_mask(
-    q_pos: &[Vec<i64>],
-    k_pos: &[Vec<i64>],
+    vis: &Visibility,
     window: Option<usize>,
     device: &Device,
 ) -> candle_core::Result<Option<Tensor>> {
-    let b = q_pos.len();
-    let t = q_pos.first().map_or(0, Vec::len);
-    let s = k_pos.first().map_or(0, Vec::len);
+    let (b, t, s) = (vis.b, vis.t, vis.s);
     let mut data = vec![0f32; b * t * s];
     let mut any = false;
     for r in 0..b {
-        for (i, &p) in q_pos[r].iter().enumerate() {
-            for (j, &k) in k_pos[r].iter().enumerate() {
-                let ok = p >= 0
-                    && k >= 0
-                    && k <= p
-                    && window.is_none_or(|w| k > p - w as i64)
-                    // Keys of this very call that come later in the row are not visible even if
-                    // their position is smaller (never happens with monotone positions).
-                    && j < s - t + i + 1;
-                if !ok {
+        for i in 0..t {
+            for j in 0..s {
+                if !vis.sees(r, i, j, window) {
                     data[(r * t + i) * s + j] = -1e30;
                     any = true;
                 }

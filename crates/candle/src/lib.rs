@@ -10,6 +10,7 @@ pub mod config;
 pub mod decoder;
 pub mod device;
 pub mod error;
+pub mod fused;
 pub mod generate;
 pub mod gguf;
 pub mod gguf_scan;

@@ -127,6 +127,29 @@ fn tap(
     out
 }
 
+/// Wait for SIGTERM, SIGINT or SIGHUP; on the first, record it and abort the run.
+async fn abort_on_signal(
+    abort: sparkbench_supervisor::AbortHandle,
+    caught: Arc<Mutex<Option<&'static str>>>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+        _ = hup.recv() => "SIGHUP",
+    };
+    *caught.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+    eprintln!("sparkbench: {name}: stopping the run; finished documents are kept");
+    abort.abort();
+}
+
 /// The spec file the worker reads, beside the results.
 pub fn spec_file(output_dir: &Path) -> PathBuf {
     output_dir.join("run-spec.json")
@@ -150,7 +173,10 @@ pub fn execute(
     }
     let started = Instant::now();
     let stats = Arc::new(Mutex::new(Stats::default()));
-    let cmd = WorkerCommand::for_current_exe(&spec_path)?.with_timeout(timeout);
+    let mut cmd = WorkerCommand::for_current_exe(&spec_path)?.with_timeout(timeout);
+    // A hung worker ignores the cooperative cancel; keep the escalation well inside the
+    // "timeout + 2 s" promise. Finished documents are journaled either way.
+    cmd.grace = Duration::from_millis(800);
     let outcome = rt.block_on(async {
         let supervised = start(cmd)?;
         let (events, abort) = supervised.into_parts();
@@ -173,15 +199,21 @@ pub fn execute(
                 })
             }
             Display::Plain => {
+                // Without the dashboard, SIGTERM/SIGINT/SIGHUP abort the run the same way the
+                // dashboard's `q` does: the worker is ended and partial results are finalised.
+                let caught: Arc<Mutex<Option<&'static str>>> = Arc::default();
+                let watcher = tokio::spawn(abort_on_signal(abort, caught.clone()));
                 let mut events = events;
                 let mut stdout = std::io::stdout();
                 let exit = print_plain(&mut events, &mut stdout).await?;
+                watcher.abort();
+                let signal = *caught.lock().unwrap_or_else(|p| p.into_inner());
                 anyhow::Ok(Executed {
                     exit,
                     results_file: None,
                     partial: false,
                     show_results: false,
-                    signal: None,
+                    signal,
                 })
             }
         }

@@ -59,6 +59,7 @@ fn display_for(plan: &Plan, spec: &RunSpec, what: &str) -> Display {
         }),
         output_dir: Some(spec.output_dir.clone()),
         timeout: plan.timeout,
+        continues: what == "base",
     })
 }
 
@@ -210,6 +211,7 @@ pub fn resume(
     interactive: bool,
 ) -> Result<ExitCode> {
     let (spec, lm_eval) = crate::resume::find_spec(path)?;
+    crate::resume::check_fingerprint(&spec, &lm_eval)?;
     let run_dir = lm_eval
         .parent()
         .filter(|p| p.join("run.json").is_file())
@@ -301,7 +303,6 @@ fn finish(plan: &Plan, model_dir: &Path, runs: Vec<Executed>) -> Result<ExitCode
     } else {
         println!("{}", comparison_text(&view));
     }
-    say(plan, &format!("summary: {}", written.display()));
     for u in updated {
         say(
             plan,

@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use sparkbench_protocol::RunSpec;
 
 use crate::execute::spec_file;
@@ -35,6 +35,25 @@ pub fn find_spec(path: &Path) -> Result<(RunSpec, PathBuf)> {
         "--resume {}: no run-spec.json there or in its lm-eval/ folder; give the folder of a run sparkbench started",
         path.display()
     )
+}
+
+/// Refuse, with one clear message, a spec whose fingerprint differs from the journal's (the
+/// spec file was edited, or belongs to another run).
+pub fn check_fingerprint(spec: &RunSpec, lm_eval: &Path) -> Result<()> {
+    let meta = sparkbench_engine::meta_path(lm_eval);
+    let Ok(text) = std::fs::read_to_string(&meta) else {
+        return Ok(());
+    };
+    let recorded: sparkbench_engine::RunMeta =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", meta.display()))?;
+    if recorded.fingerprint != spec.fingerprint() {
+        bail!(
+            "--resume {}: the run folder belongs to a different run: the fingerprint of {} differs from the journal's (other settings); start a new run instead",
+            lm_eval.display(),
+            spec_file(lm_eval).display()
+        );
+    }
+    Ok(())
 }
 
 /// The model folder of a run's `lm-eval/` folder (`<model>/benchmarks/.../lm-eval`).

@@ -176,7 +176,8 @@ impl WizardSource for Source {
 
     fn suites(&self, model: &ModelChoice, backend: &BackendChoice) -> Vec<SuiteChoice> {
         let size = SizeBucket::from_bytes(model.size_bytes, 2.0);
-        let demo = demo_data_of(&model.path).is_some();
+        let demo =
+            demo_data_of(&model.path).is_some() && std::env::var_os("SPARKBENCH_DATA").is_none();
         let demo_tasks: Vec<String> = sparkbench_tasks::suites::find("demo")
             .map(|s| s.tasks.into_iter().map(|t| t.name).collect())
             .unwrap_or_default();

@@ -332,9 +332,11 @@ fn run_inner(
             let last = records.last().cloned();
             t.done.extend(records);
             relay.reset();
-            let running = task_scores(&t.meta.metrics[..t.meta.metrics.len().min(1)], &t.done)
-                .into_iter()
-                .next();
+            let running = headline_spec(&t.meta.name, &t.meta.metrics).and_then(|m| {
+                task_scores(std::slice::from_ref(m), &t.done)
+                    .into_iter()
+                    .next()
+            });
             sink.emit(RunEvent::Progress {
                 task: t.meta.name.clone(),
                 done: t.done.len(),
@@ -343,7 +345,7 @@ fn run_inner(
                 running,
             });
             if let Some(rec) = last {
-                let headline = t.meta.metrics.first().and_then(|m| {
+                let headline = headline_spec(&t.meta.name, &t.meta.metrics).and_then(|m| {
                     rec.outcomes
                         .iter()
                         .find(|o| o.filter == m.filter)
@@ -422,4 +424,22 @@ fn cancelled(sink: &dyn EventSink, tasks: &[Prepared<'_>]) -> RunOutcome {
         counts,
         scores: Vec::new(),
     }
+}
+
+/// The metric the dashboard's running score shows: the task's headline (the one the comparison
+/// table uses).
+fn headline_spec<'a>(
+    task: &str,
+    metrics: &'a [sparkbench_tasks::MetricSpec],
+) -> Option<&'a sparkbench_tasks::MetricSpec> {
+    let keys: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{},{}", m.name, m.filter))
+        .collect();
+    let key = sparkbench_protocol::headline::headline_key(task, keys.iter().map(String::as_str))?;
+    metrics
+        .iter()
+        .zip(&keys)
+        .find(|(_, k)| **k == key)
+        .map(|(m, _)| m)
 }

@@ -50,6 +50,30 @@ impl Default for HttpOptions {
     }
 }
 
+/// What a served model says about itself: the server's name and URL, the local tokenizer's
+/// special tokens when one was given.
+pub(crate) fn server_info(
+    name: &str,
+    backend: &str,
+    url: &str,
+    max_length: usize,
+    tokenizer: Option<&HfTokenizer>,
+) -> sparkbench_protocol::ModelInfo {
+    sparkbench_protocol::ModelInfo {
+        name: name.to_string(),
+        backend: backend.into(),
+        device: url.to_string(),
+        dtype: "server".into(),
+        max_length,
+        num_parameters: None,
+        eos_text: tokenizer.and_then(|t| t.eos_text()).map(str::to_string),
+        bos_text: tokenizer.and_then(|t| t.bos_text()).map(str::to_string),
+        pad_text: tokenizer.and_then(|t| t.pad_text()).map(str::to_string),
+        eot_token_id: tokenizer.and_then(|t| t.eos_token_id()),
+        weights_sha256: None,
+    }
+}
+
 /// Load a local tokenizer from a folder or a tokenizer.json file.
 pub fn load_tokenizer(path: &Path) -> Result<HfTokenizer, HttpError> {
     let result = if path.is_dir() {

@@ -356,27 +356,13 @@ fn echoed_logprobs(answer: &Value) -> Result<Echoed, String> {
 
 impl LanguageModel for OpenAiModel {
     fn info(&self) -> ModelInfo {
-        ModelInfo {
-            name: self.model.clone(),
-            backend: "openai".into(),
-            device: self.client.base().to_string(),
-            dtype: "server".into(),
-            max_length: self.opts.max_length,
-            num_parameters: None,
-            eos_text: self
-                .tokenizer
-                .as_ref()
-                .and_then(|t| t.eos_text())
-                .map(str::to_string),
-            bos_text: self
-                .tokenizer
-                .as_ref()
-                .and_then(|t| t.bos_text())
-                .map(str::to_string),
-            pad_text: None,
-            eot_token_id: self.tokenizer.as_ref().and_then(|t| t.eos_token_id()),
-            weights_sha256: None,
-        }
+        crate::server_info(
+            &self.model,
+            "openai",
+            self.client.base(),
+            self.opts.max_length,
+            self.tokenizer.as_ref(),
+        )
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -29,7 +29,10 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message from `role` with `content`.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into() }
+        Self {
+            role,
+            content: content.into(),
+        }
     }
 }
 
@@ -37,7 +40,9 @@ impl ChatMessage {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatTemplateError {
     /// The model has no chat template.
-    #[error("the model has no chat template (tokenizer_config.json has no `chat_template`); run without --apply-chat-template")]
+    #[error(
+        "the model has no chat template (tokenizer_config.json has no `chat_template`); run without --apply-chat-template"
+    )]
     Missing,
     /// The template raised an error (for example "system role not supported"). lm-eval retries
     /// without system messages in that case, and so do callers.

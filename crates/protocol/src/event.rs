@@ -197,7 +197,12 @@ mod tests {
             done: 3,
             total: 10,
             tokens: 120,
-            running: Some(TaskScore { metric: "exact_match".into(), filter: "strict-match".into(), value: 0.5, stderr: Some(0.1) }),
+            running: Some(TaskScore {
+                metric: "exact_match".into(),
+                filter: "strict-match".into(),
+                value: 0.5,
+                stderr: Some(0.1),
+            }),
         };
         let line = ev.to_line();
         assert!(line.starts_with("{\"event\":\"progress\""));

@@ -12,6 +12,7 @@
 pub mod cancel;
 pub mod chat;
 pub mod event;
+pub mod headline;
 pub mod model;
 pub mod monitor;
 pub mod request;

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Cancel;
 use crate::chat::ChatTemplate;
 use crate::request::{GenerateRequest, Generation, Loglikelihood, LoglikelihoodRequest};
-use crate::Cancel;
 
 /// Which request kinds a backend can serve, and how faithfully.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +68,11 @@ impl<'a> CallCtx<'a> {
     /// Report `tokens` processed and check the cancel flag.
     pub fn beat(&self, tokens: u64) -> Result<(), ModelError> {
         (self.heartbeat)(tokens);
-        if self.cancel.is_set() { Err(ModelError::Cancelled) } else { Ok(()) }
+        if self.cancel.is_set() {
+            Err(ModelError::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 }
 

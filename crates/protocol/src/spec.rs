@@ -126,7 +126,11 @@ pub struct TaskSelection {
 impl TaskSelection {
     /// A task with no overrides.
     pub fn named(name: impl Into<String>) -> Self {
-        Self { name: name.into(), limit: None, num_fewshot: None }
+        Self {
+            name: name.into(),
+            limit: None,
+            num_fewshot: None,
+        }
     }
 }
 
@@ -270,7 +274,9 @@ mod tests {
         b.limit = Some(6.0);
         assert_ne!(a.fingerprint(), b.fingerprint());
         let mut c = spec();
-        c.model = ModelSource::Hf { path: "/other".into() };
+        c.model = ModelSource::Hf {
+            path: "/other".into(),
+        };
         assert_ne!(a.fingerprint(), c.fingerprint());
     }
 

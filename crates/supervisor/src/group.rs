@@ -68,7 +68,7 @@ pub(crate) fn describe_status(status: &ExitStatus) -> String {
             ""
         };
         return format!(
-            "killed by signal {} ({signal}){core}{hint}",
+            "was killed by signal {} ({signal}){core}{hint}",
             signal_name(signal)
         );
     }
@@ -101,6 +101,9 @@ mod tests {
             "exited with code 3"
         );
         let segv = describe_status(&ExitStatus::from_raw(libc::SIGSEGV));
-        assert!(segv.starts_with("killed by signal SIGSEGV (11)"), "{segv}");
+        assert!(
+            segv.starts_with("was killed by signal SIGSEGV (11)"),
+            "{segv}"
+        );
     }
 }

@@ -56,54 +56,7 @@ pub fn bool_str(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
-/// Python's `repr(float)` / `str(float)`: the shortest round-trip digits, fixed notation for
-/// decimal exponents in [-4, 16), scientific (`1e-05`, `1.5e+16`) otherwise.
-pub fn float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    // `{:e}` gives the shortest round-trip digits as d.ddde<exp>.
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if negative { "-" } else { "" };
-    if (-4..16).contains(&exp) {
-        let n = digits.len() as i32;
-        let body = if exp >= 0 {
-            let int_len = exp + 1;
-            if n <= int_len {
-                format!("{digits}{}.0", "0".repeat((int_len - n) as usize))
-            } else {
-                format!(
-                    "{}.{}",
-                    &digits[..int_len as usize],
-                    &digits[int_len as usize..]
-                )
-            }
-        } else {
-            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
-        };
-        format!("{sign}{body}")
-    } else {
-        let frac = if digits.len() > 1 {
-            format!(".{}", &digits[1..])
-        } else {
-            String::new()
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{}{frac}e{esign}{:02}", &digits[..1], exp.abs())
-    }
-}
+pub use sparkbench_pyfmt::float_repr;
 
 /// Python `re.sub(r"\.$", "", s)` without MULTILINE: `$` matches at the very end and also just
 /// before a final `\n`, and `re.sub` replaces every match (at most these two positions).
@@ -164,22 +117,6 @@ pub fn numpy_sum(a: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn float_repr_matches_python() {
-        assert_eq!(float_repr(-1.234), "-1.234");
-        assert_eq!(float_repr(1.0), "1.0");
-        assert_eq!(float_repr(-0.0), "-0.0");
-        assert_eq!(float_repr(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(float_repr(1e-5), "1e-05");
-        assert_eq!(float_repr(0.0001), "0.0001");
-        assert_eq!(float_repr(-2.5e-7), "-2.5e-07");
-        assert_eq!(float_repr(1e16), "1e+16");
-        assert_eq!(float_repr(1234567890123456.0), "1234567890123456.0");
-        assert_eq!(float_repr(123.0), "123.0");
-        assert_eq!(float_repr(f64::NEG_INFINITY), "-inf");
-        assert_eq!(float_repr(0.33333333333333337), "0.33333333333333337");
-    }
 
     #[test]
     fn strip_and_capitalize_follow_python() {

@@ -95,6 +95,8 @@ pub struct HeaderInfo {
     pub output_dir: Option<PathBuf>,
     /// The watchdog timeout, when set.
     pub timeout: Option<Duration>,
+    /// Another run follows this one (the base before the fine-tuned run): Enter continues.
+    pub continues: bool,
 }
 
 /// Direction of a change.

@@ -15,11 +15,19 @@ pub fn keys(state: &AppState) -> Vec<KeyHelp> {
         ],
         Overlay::Help => vec![("Esc/?", "close help", "close this help")],
         Overlay::None if state.exited() => vec![
-            (
-                "Enter",
-                "results",
-                "leave the dashboard and show the results",
-            ),
+            if state.header.continues {
+                (
+                    "Enter",
+                    "next run",
+                    "leave the dashboard and start the next run",
+                )
+            } else {
+                (
+                    "Enter",
+                    "results",
+                    "leave the dashboard and show the results",
+                )
+            },
             ("q", "quit", "leave without the results screen"),
             ("Tab", "pane", "switch the pane that scrolls"),
             ("↑↓ PgUp/PgDn", "scroll", "scroll the focused pane"),

@@ -25,6 +25,7 @@ pub fn header() -> HeaderInfo {
             "outputs/qwen3-lima/benchmarks/fine-tuned/2026-12-02T01-00-00-safetensors",
         )),
         timeout: Some(Duration::from_secs(1800)),
+        continues: false,
     }
 }
 
