@@ -88,12 +88,12 @@ fn openai_backend_scores_equal_the_native_backend() {
         let mut top = vec![Value::Null];
         for i in 1..ids.len() {
             let row = &lsm[i - 1];
-            let (best, best_lp) = row
-                .iter()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |acc, (j, v)| {
-                    if *v > acc.1 { (j, *v) } else { acc }
-                });
+            let (best, best_lp) =
+                row.iter()
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |acc, (j, v)| {
+                        if *v > acc.1 { (j, *v) } else { acc }
+                    });
             tl.push(json!(row[ids[i] as usize] as f64));
             top.push(json!({ format!("id{best}"): best_lp as f64 }));
         }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Integration test of the OpenAI-compatible backend against a real server installed from PyPI:
+# llama-cpp-python's server on the GGUF fixture. Generation tasks run end to end; a
+# loglikelihood task must be refused before the run starts (that server echoes no prompt
+# log-probs), never scored at chance.
+#
+# Builds llama-cpp-python from its sdist on first use (several minutes on 2 cores); the venv lives
+# under target/ so `cargo clean` removes it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+shared="${SPARKBENCH_SHARED:-$(cd .. && pwd)/shared}"
+gguf="$shared/fixtures/models/tiny-llama.f32.gguf"
+tok="$shared/fixtures/models/tiny-llama"
+data="${SPARKBENCH_TEST_DATA:-$shared/data}"
+venv="$root/target/http-venv"
+port="${PORT:-8765}"
+
+[ -f "$gguf" ] || { echo "missing $gguf (the shared fixtures)"; exit 1; }
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --upgrade pip
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" "$venv/bin/pip" install -q "llama-cpp-python[server]==0.3.36"
+fi
+cargo build --release -q -p sparkbench
+
+"$venv/bin/python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" --n_ctx 512 \
+  --logits_all true >"$root/target/http-server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null || { echo "server did not start"; cat "$root/target/http-server.log"; exit 1; }
+
+out=$(mktemp -d)
+bin="$root/target/release/sparkbench"
+echo "== generation tasks through the server"
+"$bin" run --backend openai --endpoint "http://127.0.0.1:$port/v1" --served-model tiny \
+  --tokenizer "$tok" --tasks gsm8k,ifeval --limit 3 --gen-kwargs max_gen_toks=16 \
+  --data-dir "$data" --output "$out/gen" --yes --plain
+ls "$out"/gen/results_*.json "$out"/gen/samples_gsm8k_*.jsonl "$out"/gen/samples_ifeval_*.jsonl
+echo "== a loglikelihood task must be refused with the reason"
+if "$bin" run --backend openai --endpoint "http://127.0.0.1:$port/v1" --served-model tiny \
+  --tokenizer "$tok" --tasks arc_easy --limit 3 --data-dir "$data" --output "$out/ll" --yes --plain 2>"$out/ll.err"; then
+  echo "FAIL: arc_easy ran on a server without prompt log-probs"; exit 1
+fi
+grep -qi "loglikelihood" "$out/ll.err" || { echo "FAIL: no clear reason:"; cat "$out/ll.err"; exit 1; }
+echo "http integration: 2 passed, 0 failed"
