@@ -1,9 +1,10 @@
 //! `sparkbench` with no subcommand: the wizard, then the same flow as `sparkbench run`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use sparkbench_runs::record::RunStatus;
 use sparkbench_tui::{TuiError, WizardOutcome, run_wizard};
 
 use crate::flow::Plan;
@@ -11,8 +12,55 @@ use crate::select::{ServerFlags, backend_from_id, resolve};
 use crate::settings::Settings;
 use crate::wizard_source::{Source, demo_data_of};
 
+/// Interrupted runs under `outputs/` (run.json says partial or running), newest first.
+fn interrupted_runs(outputs: &Path) -> Vec<PathBuf> {
+    let models = sparkbench_runs::discover::discover_models(outputs, None).unwrap_or_default();
+    let mut found = Vec::new();
+    for m in models {
+        for folder in sparkbench_runs::layout::list_runs(&m.path).unwrap_or_default() {
+            let status = sparkbench_runs::record::read_run_record(&folder.dir)
+                .ok()
+                .flatten()
+                .map(|r| r.status);
+            let resumable = matches!(status, Some(RunStatus::Partial | RunStatus::Running))
+                && crate::execute::spec_file(&folder.lm_eval_dir()).is_file();
+            if resumable {
+                found.push(folder.lm_eval_dir());
+            }
+        }
+    }
+    found.reverse();
+    found
+}
+
+/// Offer to resume the newest interrupted run; `Some(code)` when one was resumed.
+fn offer_resume(rt: &tokio::runtime::Runtime, outputs: &Path) -> Result<Option<ExitCode>> {
+    let Some(run) = interrupted_runs(outputs).into_iter().next() else {
+        return Ok(None);
+    };
+    let question = format!(
+        "An interrupted run can be resumed: {}. Resume it?",
+        run.display()
+    );
+    match inquire::Confirm::new(&question)
+        .with_default(true)
+        .with_help_message("finished documents are kept; only the rest is evaluated")
+        .prompt()
+    {
+        Ok(true) => crate::flow::resume(rt, &run, None, true).map(Some),
+        Ok(false) | Err(inquire::InquireError::OperationCanceled) => Ok(None),
+        Err(inquire::InquireError::OperationInterrupted) => Ok(Some(ExitCode::SUCCESS)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Run the wizard (and the demo creation it may ask for), then the benchmark.
 pub fn run(rt: &tokio::runtime::Runtime, outputs: &Path) -> Result<ExitCode> {
+    if crate::flow::terminal_available()
+        && let Some(code) = offer_resume(rt, outputs)?
+    {
+        return Ok(code);
+    }
     loop {
         let source = Source::new(outputs);
         let outcome = match run_wizard(&source) {
