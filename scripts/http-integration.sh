@@ -22,7 +22,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q --upgrade pip
   CMAKE_ARGS="-DGGML_NATIVE=OFF" "$venv/bin/pip" install -q "llama-cpp-python[server]==0.3.36"
 fi
-cargo build --release -q -p sparkbench
+if [ -z "${SPARKBENCH_BIN:-}" ]; then cargo build --release -q -p sparkbench; fi
 
 "$venv/bin/python" -m llama_cpp.server --model "$gguf" --host 127.0.0.1 --port "$port" --n_ctx 512 \
   --logits_all true >"$root/target/http-server.log" 2>&1 &
@@ -35,16 +35,33 @@ done
 curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null || { echo "server did not start"; cat "$root/target/http-server.log"; exit 1; }
 
 out=$(mktemp -d)
-bin="$root/target/release/sparkbench"
+bin="${SPARKBENCH_BIN:-$root/target/release/sparkbench}"
 echo "== generation tasks through the server"
 "$bin" run --backend openai --endpoint "http://127.0.0.1:$port/v1" --served-model tiny \
   --tokenizer "$tok" --tasks gsm8k,ifeval --limit 3 --gen-kwargs max_gen_toks=16 \
   --data-dir "$data" --output "$out/gen" --yes --plain
 ls "$out"/gen/results_*.json "$out"/gen/samples_gsm8k_*.jsonl "$out"/gen/samples_ifeval_*.jsonl
-echo "== a loglikelihood task must be refused with the reason"
+echo "== a loglikelihood task: the server's echoed prompt log-probs against the native backend on the same GGUF"
+# llama-cpp-python's server (unlike llama.cpp's llama-server) echoes prompt log-probs with
+# --logits_all; the probe decides. If it scores, the per-document loglikelihoods must match the
+# native run; if it refuses, the refusal must name the reason.
 if "$bin" run --backend openai --endpoint "http://127.0.0.1:$port/v1" --served-model tiny \
-  --tokenizer "$tok" --tasks arc_easy --limit 3 --data-dir "$data" --output "$out/ll" --yes --plain 2>"$out/ll.err"; then
-  echo "FAIL: arc_easy ran on a server without prompt log-probs"; exit 1
+  --tokenizer "$tok" --tasks arc_easy --limit 10 --data-dir "$data" --output "$out/ll" --yes --plain 2>"$out/ll.err"; then
+  "$bin" run --model "$gguf" --tokenizer "$tok" --tasks arc_easy --limit 10 --data-dir "$data" \
+    --output "$out/native" --yes --plain >/dev/null
+  python3 - "$out/ll" "$out/native" <<'PY'
+import glob, json, sys
+def lls(d):
+    f = glob.glob(d + "/samples_arc_easy_*.jsonl")[0]
+    return {json.loads(l)["doc_id"]: [float(r[0][0]) for r in json.loads(l)["resps"]] for l in open(f)}
+a, b = lls(sys.argv[1]), lls(sys.argv[2])
+worst = max(abs(x - y) for k in a for x, y in zip(a[k], b[k]))
+same = sum(max(range(len(a[k])), key=a[k].__getitem__) == max(range(len(b[k])), key=b[k].__getitem__) for k in a)
+print(f"max |delta loglikelihood| {worst:.2e}, same decisions {same}/{len(a)}")
+sys.exit(0 if worst < 1e-2 and same == len(a) else 1)
+PY
+else
+  grep -qi "loglikelihood" "$out/ll.err" || { echo "FAIL: refused without a clear reason:"; cat "$out/ll.err"; exit 1; }
+  echo "refused with a reason: $(head -c 300 "$out/ll.err")"
 fi
-grep -qi "loglikelihood" "$out/ll.err" || { echo "FAIL: no clear reason:"; cat "$out/ll.err"; exit 1; }
 echo "http integration: 2 passed, 0 failed"

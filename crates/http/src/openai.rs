@@ -70,7 +70,15 @@ impl OpenAiModel {
 
     fn probe(&self) -> Result<EchoSupport, HttpError> {
         let cancel = sparkbench_protocol::Cancel::new();
-        let prompt = "The capital of France is Paris";
+        let text = "The capital of France is Paris";
+        // Exact loglikelihood sends token ids, so the probe does too when it can.
+        let prompt = match &self.tokenizer {
+            Some(tok) => json!(
+                tok.encode(text)
+                    .map_err(|e| HttpError::Config(format!("local tokenizer: {e}")))?
+            ),
+            None => json!(text),
+        };
         let body = json!({
             "model": self.model, "prompt": prompt, "max_tokens": 1, "temperature": 0.0,
             "echo": true, "logprobs": 1,
@@ -84,11 +92,9 @@ impl OpenAiModel {
                 )),
                 Err(what) => EchoSupport::No(format!("the server's echo answer has {what}")),
             }),
-            Err(HttpError::Status { status, body, .. })
-                if (400..500).contains(&status) && status != 429 =>
-            {
+            Err(HttpError::Status { status, body, .. }) if status != 429 => {
                 Ok(EchoSupport::No(format!(
-                    "the server refused echo with logprobs (HTTP {status}: {body})"
+                    "the server refused a token-id prompt with echo and logprobs (HTTP {status}: {body})"
                 )))
             }
             Err(e) => Err(e),
@@ -246,14 +252,21 @@ impl OpenAiModel {
         } else {
             let prompt = match &self.tokenizer {
                 Some(tok) => {
-                    let mut ids = tok
+                    // Text, not token ids: some servers (llama-cpp-python) accept only text
+                    // prompts. A prompt too long for max_length loses its start, as lm-eval's
+                    // left truncation does, and the kept tokens are sent as text.
+                    let ids = tok
                         .encode(&req.context)
                         .map_err(|e| HttpError::Config(format!("local tokenizer: {e}")))?;
                     let room = self.opts.max_length.saturating_sub(req.max_gen_toks).max(1);
                     if ids.len() > room {
-                        ids.drain(..ids.len() - room);
+                        let kept = tok
+                            .decode(&ids[ids.len() - room..], false)
+                            .map_err(|e| HttpError::Config(format!("local tokenizer: {e}")))?;
+                        json!(kept)
+                    } else {
+                        json!(req.context)
                     }
-                    json!(ids)
                 }
                 None => json!(req.context),
             };
