@@ -110,6 +110,15 @@ pub fn connect(
                 None => None,
             };
             let tokenizer = tokenizer.as_deref().map(load_tokenizer).transpose()?;
+            // lm-eval takes max_length from the model; with no explicit --max-length the local
+            // tokenizer's model_max_length says it (the server refuses longer prompts anyway).
+            let mut opts = opts.clone();
+            if opts.max_length == HttpOptions::default().max_length
+                && let Some(m) = tokenizer.as_ref().and_then(|t| t.model_max_length())
+                && m < 1 << 24
+            {
+                opts.max_length = m as usize;
+            }
             Ok(Box::new(openai::OpenAiModel::connect(
                 endpoint,
                 model,
