@@ -46,7 +46,7 @@ echo "== a loglikelihood task: the server's echoed prompt log-probs against the 
 # --logits_all; the probe decides. If it scores, the per-document loglikelihoods must match the
 # native run; if it refuses, the refusal must name the reason.
 if "$bin" run --backend openai --endpoint "http://127.0.0.1:$port/v1" --served-model tiny \
-  --tokenizer "$tok" --tasks arc_easy --limit 10 --data-dir "$data" --output "$out/ll" --yes --plain 2>"$out/ll.err"; then
+  --tokenizer "$tok" --tasks arc_easy --limit 10 --data-dir "$data" --output "$out/ll" --yes --plain >"$out/ll.err" 2>&1; then
   "$bin" run --model "$gguf" --tokenizer "$tok" --tasks arc_easy --limit 10 --data-dir "$data" \
     --output "$out/native" --yes --plain >/dev/null
   python3 - "$out/ll" "$out/native" <<'PY'
