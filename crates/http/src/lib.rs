@@ -74,6 +74,15 @@ pub(crate) fn server_info(
     }
 }
 
+/// The local tokenizer's chat template, which HTTP backends render prompts with.
+pub(crate) fn local_chat_template(
+    tokenizer: Option<&HfTokenizer>,
+) -> Option<&dyn sparkbench_protocol::ChatTemplate> {
+    tokenizer
+        .and_then(|t| t.chat_template())
+        .map(|t| t as &dyn sparkbench_protocol::ChatTemplate)
+}
+
 /// Load a local tokenizer from a folder or a tokenizer.json file.
 pub fn load_tokenizer(path: &Path) -> Result<HfTokenizer, HttpError> {
     let result = if path.is_dir() {

@@ -279,9 +279,6 @@ impl LanguageModel for OllamaModel {
     }
 
     fn chat_template(&self) -> Option<&dyn ChatTemplate> {
-        self.tokenizer
-            .as_ref()
-            .and_then(|t| t.chat_template())
-            .map(|t| t as &dyn ChatTemplate)
+        crate::local_chat_template(self.tokenizer.as_ref())
     }
 }
