@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use candle_core::{D, DType, Device, Tensor};
 
+use crate::attention::{KeyRanges, TiledAttention};
 use crate::config::{Activation, DecoderConfig};
 use crate::error::LoadError;
-use crate::fused::{AttnSoftmax, Visibility, silu_mul};
+use crate::fused::{AttnSoftmax, Visibility, silu_mul, silu_mul_halves};
 
 /// `a + b`, on rayon when the fused kernels are on.
 fn residual(fused: bool, a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
@@ -21,6 +22,7 @@ fn residual(fused: bool, a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> 
     }
 }
 use crate::linear::Lin;
+use crate::packing::Packing;
 use crate::weights::WeightSource;
 
 /// Failure inside a model call: a tensor error or a cancel/heartbeat stop.
@@ -71,9 +73,12 @@ pub struct Decoder {
 }
 
 /// Per-layer keys/values plus the position of every cached key per row (`-1` = padding).
+/// Keys and values live in buffers `(rows, kv_heads, capacity, head_dim)` that new tokens are
+/// written into in place, so a decode step copies one token's keys, not the whole cache.
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
     key_pos: Vec<Vec<i64>>,
+    reserve: usize,
 }
 
 impl KvCache {
@@ -82,7 +87,14 @@ impl KvCache {
         Self {
             layers: vec![None; num_layers],
             key_pos: vec![Vec::new(); rows],
+            reserve: 0,
         }
+    }
+
+    /// Plan room for `keys` key slots per row (the prompt plus the tokens to generate), so the
+    /// buffers are allocated once.
+    pub fn reserve(&mut self, keys: usize) {
+        self.reserve = self.reserve.max(keys);
     }
 
     /// Number of cached key slots per row.
@@ -95,7 +107,7 @@ impl KvCache {
         self.len() == 0
     }
 
-    /// Keep only the given rows (in that order).
+    /// Keep only the given rows (in that order; a row may be repeated).
     pub fn select_rows(&mut self, rows: &[usize]) -> candle_core::Result<()> {
         let Some(first) = self.layers.iter().flatten().next() else {
             self.key_pos = rows.iter().map(|&r| self.key_pos[r].clone()).collect();
@@ -112,6 +124,70 @@ impl KvCache {
         self.key_pos = rows.iter().map(|&r| self.key_pos[r].clone()).collect();
         Ok(())
     }
+
+    /// Write `k`/`v` `(rows, kv_heads, t, hd)` of layer `li` after the `s - t` cached slots
+    /// and return views of all `s` slots.
+    fn append(
+        &mut self,
+        li: usize,
+        k: &Tensor,
+        v: &Tensor,
+        s: usize,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let (b, nkv, t, hd) = k.dims4()?;
+        let old = s - t;
+        let cap = self.layers[li]
+            .as_ref()
+            .map_or(0, |(kb, _)| kb.dim(2).unwrap_or(0));
+        if cap < s {
+            let want = self.reserve.max(s).max(if cap > 0 { 2 * cap } else { 0 });
+            let grow = |buf: Option<&Tensor>| -> candle_core::Result<Tensor> {
+                let new = Tensor::zeros((b, nkv, want, hd), k.dtype(), k.device())?;
+                if let Some(buf) = buf.filter(|_| old > 0) {
+                    new.slice_set(&buf.narrow(2, 0, old)?.contiguous()?, 2, 0)?;
+                }
+                Ok(new)
+            };
+            let (kb, vb) = match &self.layers[li] {
+                Some((kb, vb)) => (grow(Some(kb))?, grow(Some(vb))?),
+                None => (grow(None)?, grow(None)?),
+            };
+            self.layers[li] = Some((kb, vb));
+        }
+        let Some((kb, vb)) = &self.layers[li] else {
+            candle_core::bail!("kv cache layer {li} missing");
+        };
+        kb.slice_set(&k.contiguous()?, 2, old)?;
+        vb.slice_set(&v.contiguous()?, 2, old)?;
+        Ok((kb.narrow(2, 0, s)?, vb.narrow(2, 0, s)?))
+    }
+}
+
+/// The padded `(b, t)` grid of one forward and, when it has padding, the packing of its real
+/// tokens (hidden states between layers are packed rows).
+#[derive(Clone, Copy)]
+struct Grid<'a> {
+    b: usize,
+    t: usize,
+    packing: Option<&'a Packing>,
+}
+
+impl Grid<'_> {
+    /// Grid rows `(b·t, d)` → the rows the layers carry.
+    fn pack(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self.packing {
+            Some(p) => p.pack(x),
+            None => Ok(x.clone()),
+        }
+    }
+
+    /// Rows the layers carry → grid rows `(b·t, d)`, zeros at padding.
+    fn unpack(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self.packing {
+            Some(p) => p.unpack(&x.contiguous()?),
+            None => Ok(x.clone()),
+        }
+    }
 }
 
 /// How a layer's attention is masked: in the fused CPU softmax from positions, or with an
@@ -121,6 +197,7 @@ enum Masking<'a> {
     Fused {
         vis: &'a Visibility,
         window: Option<usize>,
+        ranges: &'a KeyRanges,
     },
     Tensor(Option<&'a Tensor>),
 }
@@ -149,21 +226,27 @@ impl Decoder {
         let mut layers = Vec::with_capacity(cfg.num_layers());
         for i in 0..cfg.num_layers() {
             let p = format!("model.layers.{i}");
+            // Separate q/k/v and gate/up projections are joined into one matmul each when
+            // they are dense (the same numbers, fewer and wider matmuls).
             let attn = if w.has(&format!("{p}.self_attn.qkv_proj.weight")) {
                 Attn::Fused(w.linear(&format!("{p}.self_attn.qkv_proj"), (nh + 2 * nkv) * hd, h)?)
             } else {
-                Attn::Split {
-                    q: w.linear(&format!("{p}.self_attn.q_proj"), nh * hd, h)?,
-                    k: w.linear(&format!("{p}.self_attn.k_proj"), nkv * hd, h)?,
-                    v: w.linear(&format!("{p}.self_attn.v_proj"), nkv * hd, h)?,
+                let q = w.linear(&format!("{p}.self_attn.q_proj"), nh * hd, h)?;
+                let k = w.linear(&format!("{p}.self_attn.k_proj"), nkv * hd, h)?;
+                let v = w.linear(&format!("{p}.self_attn.v_proj"), nkv * hd, h)?;
+                match Lin::concat(&[&q, &k, &v])? {
+                    Some(qkv) => Attn::Fused(qkv),
+                    None => Attn::Split { q, k, v },
                 }
             };
             let mlp = if w.has(&format!("{p}.mlp.gate_up_proj.weight")) {
                 Mlp::Fused(w.linear(&format!("{p}.mlp.gate_up_proj"), 2 * inter, h)?)
             } else {
-                Mlp::Split {
-                    gate: w.linear(&format!("{p}.mlp.gate_proj"), inter, h)?,
-                    up: w.linear(&format!("{p}.mlp.up_proj"), inter, h)?,
+                let gate = w.linear(&format!("{p}.mlp.gate_proj"), inter, h)?;
+                let up = w.linear(&format!("{p}.mlp.up_proj"), inter, h)?;
+                match Lin::concat(&[&gate, &up])? {
+                    Some(gate_up) => Mlp::Fused(gate_up),
+                    None => Mlp::Split { gate, up },
                 }
             };
             let norm = |n: &str, dim: usize| w.norm(&format!("{p}.{n}.weight"), dim, gemma);
@@ -295,11 +378,33 @@ impl Decoder {
             row.extend_from_slice(pos);
         }
         let s = cache.len();
-        let ids_t = Tensor::from_vec(flat_ids, b * t, &self.device)?;
-        let mut x = self
-            .embed
-            .index_select(&ids_t, 0)?
-            .reshape((b, t, self.cfg.hidden_size))?;
+        // Row-wise work runs on the real tokens only (padding-free) on the fused path.
+        let packing = if self.fused {
+            Packing::new(&flat_pos, &self.device)?
+        } else {
+            None
+        };
+        let grid = Grid {
+            b,
+            t,
+            packing: packing.as_ref(),
+        };
+        let real_ids: Vec<u32> = match &packing {
+            Some(_) => flat_ids
+                .iter()
+                .zip(&flat_pos)
+                .filter(|(_, p)| **p >= 0)
+                .map(|(&id, _)| id)
+                .collect(),
+            None => flat_ids,
+        };
+        let ids_t = Tensor::from_vec(
+            real_ids,
+            packing.as_ref().map_or(b * t, Packing::rows),
+            &self.device,
+        )?;
+        // Hidden states are `(tokens, hidden)` rows from here on.
+        let mut x = self.embed.index_select(&ids_t, 0)?;
         if let Some(scale) = self.cfg.embed_scale {
             let scale = match self.dtype {
                 DType::BF16 => half::bf16::from_f64(scale).to_f64(),
@@ -318,6 +423,7 @@ impl Decoder {
             s,
         };
         let mut masks: Vec<(Option<usize>, Option<Tensor>)> = Vec::new();
+        let mut ranges: Vec<(Option<usize>, KeyRanges)> = Vec::new();
         for (li, layer) in self.layers.iter().enumerate() {
             tick()?;
             let spec = &self.cfg.layers[li];
@@ -330,14 +436,25 @@ impl Decoder {
                     &self.device,
                 )?);
             }
+            if fused && !ranges.iter().any(|(w, _)| *w == spec.sliding_window) {
+                ranges.push((
+                    spec.sliding_window,
+                    KeyRanges::new(&vis, spec.sliding_window),
+                ));
+            }
             if !fused && !masks.iter().any(|(w, _)| *w == spec.sliding_window) {
                 let m = build_mask(&vis, spec.sliding_window, &self.device)?;
                 masks.push((spec.sliding_window, m));
             }
-            let mask = if fused {
+            let fused_ranges = ranges
+                .iter()
+                .find(|(w, _)| *w == spec.sliding_window)
+                .map(|(_, r)| r);
+            let mask = if let Some(ranges) = fused_ranges {
                 Masking::Fused {
                     vis: &vis,
                     window: spec.sliding_window,
+                    ranges,
                 }
             } else {
                 Masking::Tensor(
@@ -353,12 +470,17 @@ impl Decoder {
             let rotary_dim = self.cfg.ropes[spec.rope].rotary_dim;
             if kv_only && li + 1 == self.layers.len() {
                 let h = norm_rows(&x, &layer.input_norm, self.cfg.rms_norm_eps)?;
-                self.project_qkv(li, layer, &h, cos, sin, rotary_dim, cache, false)?;
+                self.project_qkv(li, layer, &h, grid, cos, sin, rotary_dim, cache, false)?;
                 return Ok(None);
             }
-            x = self.layer(li, layer, &x, cos, sin, rotary_dim, mask, cache, s)?;
+            x = self.layer(li, layer, &x, grid, cos, sin, rotary_dim, mask, cache, s)?;
         }
-        Ok(Some(norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?))
+        let x = norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?;
+        let x = match &packing {
+            Some(p) => p.unpack(&x)?,
+            None => x,
+        };
+        Ok(Some(x.reshape((b, t, self.cfg.hidden_size))?))
     }
 
     /// Logits in f32 (soft-capped as the model does) for hidden rows `(n, hidden)`.
@@ -376,6 +498,7 @@ impl Decoder {
         li: usize,
         layer: &Layer,
         x: &Tensor,
+        grid: Grid<'_>,
         cos: &Tensor,
         sin: &Tensor,
         rotary_dim: usize,
@@ -385,7 +508,7 @@ impl Decoder {
     ) -> candle_core::Result<Tensor> {
         let eps = self.cfg.rms_norm_eps;
         let h = norm_rows(x, &layer.input_norm, eps)?;
-        let a = self.attention(li, layer, &h, cos, sin, rotary_dim, mask, cache, s)?;
+        let a = self.attention(li, layer, &h, grid, cos, sin, rotary_dim, mask, cache, s)?;
         if self.cfg.sandwich_norms {
             let a = norm_rows(&a, &layer.post_attn_norm, eps)?;
             let x = residual(self.fused, x, &a)?;
@@ -401,6 +524,14 @@ impl Decoder {
     }
 
     fn mlp(&self, layer: &Layer, x: &Tensor) -> candle_core::Result<Tensor> {
+        if let (Mlp::Fused(l), Activation::Silu, true) =
+            (&layer.mlp, self.cfg.activation, self.fused)
+        {
+            let y = l.forward(x)?;
+            if let Some(act) = silu_mul_halves(&y, self.cfg.intermediate_size)? {
+                return layer.down.forward(&act);
+            }
+        }
         let (gate, up) = match &layer.mlp {
             Mlp::Split { gate, up } => (gate.forward(x)?, up.forward(x)?),
             Mlp::Fused(l) => {
@@ -424,6 +555,7 @@ impl Decoder {
         li: usize,
         layer: &Layer,
         x: &Tensor,
+        grid: Grid<'_>,
         cos: &Tensor,
         sin: &Tensor,
         rotary_dim: usize,
@@ -431,15 +563,38 @@ impl Decoder {
         cache: &mut KvCache,
         s: usize,
     ) -> candle_core::Result<Tensor> {
-        let (b, t, _) = x.dims3()?;
+        let (b, t) = (grid.b, grid.t);
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
-        let (q, k, v) = self.project_qkv(li, layer, x, cos, sin, rotary_dim, cache, true)?;
+        let (q, k, v) = self.project_qkv(li, layer, x, grid, cos, sin, rotary_dim, cache, true)?;
         let q = q.ok_or_else(|| candle_core::Error::Msg("query missing".into()))?;
         let n_rep = nh / nkv;
+        if let Masking::Fused {
+            vis,
+            window,
+            ranges,
+        } = mask
+            && q.dtype() == DType::F32
+        {
+            let out = q.apply_op3_no_bwd(
+                &k,
+                &v,
+                &TiledAttention {
+                    vis,
+                    window,
+                    ranges,
+                    scale: self.cfg.attn_scale,
+                    softcap: self.cfg.attn_softcap,
+                },
+            )?;
+            return layer
+                .o
+                .forward(&grid.pack(&out.reshape((b * t, nh * hd))?)?);
+        }
+        let (k, v) = (k.contiguous()?, v.contiguous()?);
         let qg = q.reshape((b, nkv, n_rep * t, hd))?;
         let raw = qg.matmul(&k.t()?)?;
         let probs = match mask {
-            Masking::Fused { vis, window } => raw
+            Masking::Fused { vis, window, .. } => raw
                 .to_dtype(DType::F32)?
                 .contiguous()?
                 .apply_op1_no_bwd(&AttnSoftmax {
@@ -468,8 +623,8 @@ impl Decoder {
         let out = out
             .reshape((b, nh, t, hd))?
             .transpose(1, 2)?
-            .reshape((b, t, nh * hd))?;
-        layer.o.forward(&out)
+            .reshape((b * t, nh * hd))?;
+        layer.o.forward(&grid.pack(&out)?)
     }
 
     /// Project, norm and rotate; append K/V to the cache and return (q, all keys, all values).
@@ -479,13 +634,14 @@ impl Decoder {
         li: usize,
         layer: &Layer,
         x: &Tensor,
+        grid: Grid<'_>,
         cos: &Tensor,
         sin: &Tensor,
         rotary_dim: usize,
         cache: &mut KvCache,
         want_q: bool,
     ) -> candle_core::Result<(Option<Tensor>, Tensor, Tensor)> {
-        let (b, t, _) = x.dims3()?;
+        let (b, t) = (grid.b, grid.t);
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
         let (q, k, v) = match &layer.attn {
             Attn::Split { q, k, v } => (q.forward(x)?, k.forward(x)?, v.forward(x)?),
@@ -498,6 +654,7 @@ impl Decoder {
                 )
             }
         };
+        let (q, k, v) = (grid.unpack(&q)?, grid.unpack(&k)?, grid.unpack(&v)?);
         let mut k = k.reshape((b, t, nkv, hd))?;
         let v = v.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
         if let Some(kn) = &layer.k_norm {
@@ -513,11 +670,8 @@ impl Decoder {
         } else {
             None
         };
-        let (k, v) = match &cache.layers[li] {
-            Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
-            None => (k, v),
-        };
-        cache.layers[li] = Some((k.clone(), v.clone()));
+        let s = cache.len();
+        let (k, v) = cache.append(li, &k, &v, s)?;
         Ok((q, k, v))
     }
 

@@ -1,7 +1,7 @@
 //! Choosing the device and compute dtype from the load options: CPU in f32 by default (bf16/f16
 //! weights are widened at load), CUDA in bf16 when the `cuda` feature is on and a device opens,
 //! falling back to CPU with a log line when it does not; `dtype` overrides, including `q8_0`
-//! (quantize projections at load).
+//! (quantize projections at load); and how many compute threads to run.
 
 use candle_core::quantized::GgmlDType;
 use candle_core::{DType, Device};
@@ -104,4 +104,19 @@ pub fn resolve(
         quantize,
         dtype_name: name.to_string(),
     })
+}
+
+/// The environment variable that sets the compute threads (rayon's, which candle's matmul reads
+/// too).
+pub const THREADS_ENV: &str = "RAYON_NUM_THREADS";
+
+/// Compute threads for a worker: `RAYON_NUM_THREADS` when set, else the physical cores. f32
+/// matmul saturates a core's vector units with one thread, so SMT siblings only add contention.
+pub fn compute_threads() -> usize {
+    std::env::var(THREADS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(num_cpus::get_physical)
+        .max(1)
 }

@@ -1,5 +1,5 @@
-//! Batched greedy generation on token ids: left-padded prefill with per-row positions, a KV
-//! cache, the output head on the last position only, transformers' greedy logits processors
+//! Batched greedy generation on token ids: left-padded prefill with per-row positions (in
+//! column chunks of about [`PREFILL_TOKENS`] tokens, padding-free inside), a KV cache, the output head on the last position only, transformers' greedy logits processors
 //! from `generation_config.json`, EOS ids, a per-row stop callback (stop strings), and rows that
 //! finish leave the batch at once so they stop costing work.
 
@@ -7,6 +7,9 @@ use candle_core::Tensor;
 use serde_json::Value;
 
 use crate::decoder::{Decoder, RunError};
+
+/// Prompt tokens (all rows together) per prefill forward.
+const PREFILL_TOKENS: usize = 2048;
 
 /// Why a row stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +167,30 @@ pub fn generate(
     stop: &mut StopFn<'_>,
     tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
 ) -> Result<Vec<(Vec<u32>, RowStop)>, RunError> {
+    generate_with_prefill(
+        dec,
+        jobs,
+        eos,
+        processors,
+        batch_size,
+        PREFILL_TOKENS,
+        stop,
+        tick,
+    )
+}
+
+/// [`generate`] with prompts run `prefill_tokens` tokens (all rows together) per forward.
+#[allow(clippy::too_many_arguments)]
+pub fn generate_with_prefill(
+    dec: &Decoder,
+    jobs: &[GenJob],
+    eos: &[u32],
+    processors: &Processors,
+    batch_size: usize,
+    prefill_tokens: usize,
+    stop: &mut StopFn<'_>,
+    tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
+) -> Result<Vec<(Vec<u32>, RowStop)>, RunError> {
     let mut out: Vec<Option<(Vec<u32>, RowStop)>> = vec![None; jobs.len()];
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by(|&a, &b| {
@@ -180,7 +207,14 @@ pub fn generate(
     }
     let todo: Vec<usize> = order.into_iter().filter(|&j| jobs[j].max_new > 0).collect();
     for chunk in todo.chunks(batch_size.max(1)) {
-        run_batch(dec, jobs, chunk, eos, processors, stop, tick, &mut out)?;
+        let batch = Batch {
+            jobs,
+            chunk,
+            eos,
+            processors,
+            prefill_tokens,
+        };
+        run_batch(dec, &batch, stop, tick, &mut out)?;
     }
     Ok(out
         .into_iter()
@@ -188,17 +222,29 @@ pub fn generate(
         .collect())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One batch of jobs and how to run it.
+struct Batch<'a> {
+    jobs: &'a [GenJob],
+    chunk: &'a [usize],
+    eos: &'a [u32],
+    processors: &'a Processors,
+    prefill_tokens: usize,
+}
+
 fn run_batch(
     dec: &Decoder,
-    jobs: &[GenJob],
-    chunk: &[usize],
-    eos: &[u32],
-    processors: &Processors,
+    batch: &Batch<'_>,
     stop: &mut StopFn<'_>,
     tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
     out: &mut [Option<(Vec<u32>, RowStop)>],
 ) -> Result<(), RunError> {
+    let Batch {
+        jobs,
+        chunk,
+        eos,
+        processors,
+        prefill_tokens,
+    } = *batch;
     let t = chunk
         .iter()
         .map(|&j| jobs[j].prompt.len())
@@ -224,8 +270,22 @@ fn run_batch(
         );
     }
     let mut cache = dec.new_cache(chunk.len());
-    let hidden = dec.forward(&ids, &pos, &mut cache, &mut || tick(0))?;
-    tick((chunk.len() * t) as u64)?;
+    let longest_new = chunk.iter().map(|&j| jobs[j].max_new).max().unwrap_or(0);
+    cache.reserve(t + longest_new);
+    // The prompt runs in column chunks of about `prefill_tokens` tokens, so a long few-shot
+    // prompt never holds more than that many tokens' activations at once.
+    let step = (prefill_tokens / chunk.len()).max(1);
+    let mut hidden = None;
+    for c0 in (0..t).step_by(step) {
+        let c1 = (c0 + step).min(t);
+        let cids: Vec<Vec<u32>> = ids.iter().map(|r| r[c0..c1].to_vec()).collect();
+        let cpos: Vec<Vec<i64>> = pos.iter().map(|r| r[c0..c1].to_vec()).collect();
+        hidden = Some(dec.forward(&cids, &cpos, &mut cache, &mut || tick(0))?);
+        tick((chunk.len() * (c1 - c0)) as u64)?;
+    }
+    let Some(hidden) = hidden else {
+        return Err(candle_core::Error::Msg("empty prompt batch".into()).into());
+    };
     let mut logits = last_logits(dec, &hidden)?;
     // Active rows: (job index, sequence so far, new ids, next position).
     let mut active: Vec<(usize, Vec<u32>, Vec<u32>, i64)> = chunk

@@ -5,19 +5,23 @@
 //! semantics, on one decoder written on candle-nn ([`decoder`]) for Llama, Mistral, Qwen2/3,
 //! Gemma 2/3 and Phi-3. [`bench`] measures prefill/decode/scoring speed.
 
+pub mod attention;
 pub mod bench;
 pub mod config;
 pub mod decoder;
 pub mod device;
 pub mod error;
+pub mod fastmath;
 pub mod fused;
 pub mod generate;
 pub mod gguf;
 pub mod gguf_scan;
+pub mod head;
 pub mod linear;
 pub mod load;
 pub mod lora;
 pub mod model;
+mod packing;
 pub mod rope;
 pub mod scoring;
 pub mod weights;

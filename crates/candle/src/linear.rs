@@ -32,6 +32,39 @@ impl Lin {
         }
     }
 
+    /// One dense layer computing all of `parts` (their outputs side by side, in order), when
+    /// every part is dense with the same input size and all or none have a bias: one matmul
+    /// packs the input once and runs on wider output blocks than three or two small ones.
+    /// `None` when they cannot be joined (a quantized part, mixed biases).
+    pub fn concat(parts: &[&Lin]) -> candle_core::Result<Option<Lin>> {
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for p in parts {
+            let Lin::Dense { inner } = p else {
+                return Ok(None);
+            };
+            weights.push(inner.weight().clone());
+            if let Some(b) = inner.bias() {
+                biases.push(b.clone());
+            }
+        }
+        let same_in = weights
+            .windows(2)
+            .all(|w| w[0].dims().get(1) == w[1].dims().get(1) && w[0].dtype() == w[1].dtype());
+        if weights.is_empty() || !same_in || !(biases.is_empty() || biases.len() == weights.len()) {
+            return Ok(None);
+        }
+        let weight = Tensor::cat(&weights, 0)?;
+        let bias = if biases.is_empty() {
+            None
+        } else {
+            Some(Tensor::cat(&biases, 0)?)
+        };
+        Ok(Some(Lin::Dense {
+            inner: candle_nn::Linear::new(weight, bias),
+        }))
+    }
+
     /// Apply to `x` of shape `(.., in)`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {

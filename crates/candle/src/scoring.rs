@@ -6,7 +6,10 @@
 //!   token prefix: it runs once, and the branches run as a batch attending to
 //!   `[prefix KV ‖ own KV]` (same positions, same keys, so the same numbers up to f32 noise);
 //! - batches are packed longest first up to a token budget (`batch_size` × the mean input
-//!   length) instead of a fixed row count, so short rows do not pay for long ones;
+//!   length, at least [`MIN_BUDGET`]) instead of a fixed row count, so short rows do not pay
+//!   for long ones and every matmul has enough rows to run near the machine's rate;
+//! - tokens that every input of a batch starts with (a few-shot block, a task description) run
+//!   once, in one row, and every family continues from those keys;
 //! - the output head and log-softmax run only on the positions that are scored.
 
 use std::collections::HashMap;
@@ -14,6 +17,7 @@ use std::collections::HashMap;
 use candle_core::{D, Tensor};
 
 use crate::decoder::{Decoder, KvCache, RunError};
+use crate::head::score_rows;
 
 /// Why a scoring call failed.
 #[derive(Debug, thiserror::Error)]
@@ -208,19 +212,35 @@ pub fn score_with(
         }
         fam.prefix = p;
     }
+    // Families whose inputs start alike (one few-shot block) are kept together, so a batch can
+    // run their common tokens once; clusters go longest first, and families inside them too.
+    let stem = |f: &Family| {
+        let input = &groups[f.groups[0]].input;
+        &input[..input.len().min(MIN_SHARED)]
+    };
+    let mut cluster_longest: HashMap<&[u32], usize> = HashMap::new();
+    for f in &families {
+        let e = cluster_longest.entry(stem(f)).or_insert(0);
+        *e = (*e).max(f.longest);
+    }
     let mut order: Vec<usize> = (0..families.len()).collect();
     order.sort_by(|&a, &b| {
         let (fa, fb) = (&families[a], &families[b]);
-        fb.longest
-            .cmp(&fa.longest)
+        let (sa, sb) = (stem(fa), stem(fb));
+        cluster_longest[sb]
+            .cmp(&cluster_longest[sa])
+            .then_with(|| sa.cmp(sb))
+            .then_with(|| fb.longest.cmp(&fa.longest))
             .then_with(|| fb.prefix.cmp(&fa.prefix))
             .then_with(|| groups[fa.groups[0]].input.cmp(&groups[fb.groups[0]].input))
     });
     let budget = opts.token_budget.unwrap_or_else(|| {
         let total: usize = groups.iter().map(|g| g.input.len()).sum();
-        opts.batch_size.max(1) * total.div_ceil(groups.len().max(1)).max(1)
+        (opts.batch_size.max(1) * total.div_ceil(groups.len().max(1)).max(1)).max(MIN_BUDGET)
     });
-    let max_rows = 4 * opts.batch_size.max(1);
+    let max_rows = budget
+        .div_ceil(MIN_ROW_TOKENS)
+        .max(4 * opts.batch_size.max(1));
     let mut out: Vec<Option<TokenScore>> = vec![None; requests.len()];
     let mut batch: Vec<usize> = Vec::new();
     let (mut pm, mut bm, mut rows) = (0usize, 0usize, 0usize);
@@ -233,7 +253,9 @@ pub fn score_with(
         );
         let prefix_rows = batch.len() + 1;
         let cost = if p2 > 0 { prefix_rows * p2 } else { 0 } + r2 * b2;
-        if !batch.is_empty() && (cost > budget || r2 > max_rows) {
+        // Every branch row holds its prefix's keys too: bound the cache as well as the work.
+        let kv = r2 * (p2 + b2);
+        if !batch.is_empty() && (cost > budget || r2 > max_rows || kv > KV_PER_BUDGET * budget) {
             run_batch(dec, &groups, &families, &batch, &mut out, tick)?;
             batch.clear();
             (pm, bm, rows) = (fam.prefix, fam.branch_len(&groups), fam.groups.len());
@@ -289,34 +311,48 @@ fn run_batch(
     tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
 ) -> Result<(), RunError> {
     let fams: Vec<&Family> = batch.iter().map(|&f| &families[f]).collect();
-    let pm = fams.iter().map(|f| f.prefix).max().unwrap_or(0);
+    // Tokens every row of the batch starts with (a few-shot block, a task description): they
+    // run once, in one row, whose keys every family then continues from.
+    let shared = batch_shared_prefix(groups, &fams);
+    let prefix_of = |f: &Family| f.prefix.max(shared);
+    let pm = fams.iter().map(|f| prefix_of(f)).max().unwrap_or(0);
     // One branch row per group; `prefix_row[r]` is its family's row in the prefix pass.
     let mut branch_groups: Vec<(&Group, usize)> = Vec::new();
     let mut prefix_row: Vec<usize> = Vec::new();
     for (fi, fam) in fams.iter().enumerate() {
         for &g in &fam.groups {
-            branch_groups.push((&groups[g], fam.prefix));
+            branch_groups.push((&groups[g], prefix_of(fam)));
             prefix_row.push(fi);
         }
     }
-    let mut cache: KvCache = if pm > 0 {
-        let rows: Vec<(&[u32], usize)> = fams
-            .iter()
-            .map(|f| (&groups[f.groups[0]].input[..f.prefix], 0))
-            .collect();
-        let (ids, pos) = padded(&rows, pm);
-        let mut cache = dec.new_cache(fams.len());
-        dec.forward_kv(&ids, &pos, &mut cache, &mut || tick(0))?;
-        cache.select_rows(&prefix_row)?;
-        cache
-    } else {
-        dec.new_cache(branch_groups.len())
-    };
     let bm = branch_groups
         .iter()
         .map(|(g, p)| g.input.len() - p)
         .max()
         .unwrap_or(0);
+    let mut cache: KvCache = if pm > 0 {
+        let mut cache = dec.new_cache(if shared > 0 { 1 } else { fams.len() });
+        // Room for the branches too, so the cache is allocated once, at its final size.
+        cache.reserve(pm + bm);
+        if shared > 0 {
+            let stem = &groups[fams[0].groups[0]].input[..shared];
+            let pos: Vec<i64> = (0..shared as i64).collect();
+            dec.forward_kv(&[stem.to_vec()], &[pos], &mut cache, &mut || tick(0))?;
+            cache.select_rows(&vec![0; fams.len()])?;
+        }
+        if pm > shared {
+            let rows: Vec<(&[u32], usize)> = fams
+                .iter()
+                .map(|f| (&groups[f.groups[0]].input[shared..prefix_of(f)], shared))
+                .collect();
+            let (ids, pos) = padded(&rows, pm - shared);
+            dec.forward_kv(&ids, &pos, &mut cache, &mut || tick(0))?;
+        }
+        cache.select_rows(&prefix_row)?;
+        cache
+    } else {
+        dec.new_cache(branch_groups.len())
+    };
     let rows: Vec<(&[u32], usize)> = branch_groups
         .iter()
         .map(|(g, p)| (&g.input[*p..], *p))
@@ -337,33 +373,34 @@ fn run_batch(
     }
     let idx = Tensor::from_vec(sel_rows.clone(), sel_rows.len(), dec.device())?;
     let sel = hidden.reshape((b * tt, h))?.index_select(&idx, 0)?;
-    let lsm = candle_nn::ops::log_softmax(&dec.logits(&sel)?, D::Minus1)?;
-    let argmax: Vec<u32> = lsm.argmax(D::Minus1)?.to_vec1()?;
-    // Targets for every gathered row except each group's last: the next input token.
-    let mut targets = vec![0u32; sel_rows.len()];
+    // Tokens whose log-probability each gathered row must give: the next input token for every
+    // row but a group's last, and each member's last continuation token at the last row.
+    let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); sel_rows.len()];
     for ((g, _), &(first, need)) in branch_groups.iter().zip(&spans) {
         let n = g.input.len();
         for k in 0..need.saturating_sub(1) {
-            targets[first + k] = g.input[n - need + k + 1];
+            wanted[first + k].push(g.input[n - need + k + 1]);
+        }
+        let last = &mut wanted[first + need - 1];
+        for (_, cont) in &g.members {
+            last.push(cont[cont.len() - 1]);
         }
     }
-    let tgt = Tensor::from_vec(targets, (sel_rows.len(), 1), dec.device())?;
-    let gathered: Vec<f32> = lsm.gather(&tgt, 1)?.flatten_all()?.to_vec1()?;
+    let scored = score_rows(dec, &sel, &wanted)?;
     for ((g, _), &(first, need)) in branch_groups.iter().zip(&spans) {
         let last_row = first + need - 1;
-        let last: Vec<f32> = lsm.get(last_row)?.to_vec1()?;
-        for (index, cont) in &g.members {
+        for (member, (index, cont)) in g.members.iter().enumerate() {
             let m = cont.len();
             let mut lps = Vec::with_capacity(m);
             let mut greedy = true;
             for (k, &tok) in cont.iter().enumerate() {
                 let row = last_row + 1 + k - m;
                 let lp = if k + 1 == m {
-                    last.get(tok as usize).copied().unwrap_or(f32::NEG_INFINITY)
+                    scored[row].logprobs[member]
                 } else {
-                    gathered[row]
+                    scored[row].logprobs[0]
                 };
-                greedy &= argmax[row] == tok;
+                greedy &= scored[row].argmax == tok;
                 lps.push(lp);
             }
             let logprob = lps.iter().map(|&x| f64::from(x)).sum();
@@ -376,6 +413,40 @@ fn run_batch(
     }
     tick(rows.iter().map(|(t, s)| (t.len() + s) as u64).sum())?;
     Ok(())
+}
+
+/// The smallest default token budget: matmuls over fewer rows than this run well below the
+/// machine's rate (the weights are re-packed for every call), while the memory a batch holds
+/// (activations, the keys and values of its rows) stays a few hundred MB for a 135M model.
+const MIN_BUDGET: usize = 1536;
+
+/// Cached key slots a batch may hold (branch rows × (prefix + branch)), per budget token.
+const KV_PER_BUDGET: usize = 2;
+
+/// Rows per batch are capped at the budget over this many tokens each (short rows, such as
+/// MMLU's one-token-continuation groups, would otherwise be capped by the row count alone).
+const MIN_ROW_TOKENS: usize = 16;
+
+/// Shared tokens worth running once for a whole batch (fewer are not worth the extra pass).
+const MIN_SHARED: usize = 16;
+
+/// The longest token prefix of every input in the batch that leaves every scored position in
+/// its own row; 0 when under [`MIN_SHARED`] or when the batch is one family.
+fn batch_shared_prefix(groups: &[Group], fams: &[&Family]) -> usize {
+    if fams.len() < 2 {
+        return 0;
+    }
+    let first = &groups[fams[0].groups[0]].input;
+    let mut p = first.len();
+    for fam in fams {
+        for &g in &fam.groups {
+            let input = &groups[g].input;
+            p = p
+                .min(common_prefix(first, input))
+                .min(input.len() - groups[g].need);
+        }
+    }
+    if p < MIN_SHARED { 0 } else { p }
 }
 
 /// The full log-softmax at every position of one sequence (for parity checks).

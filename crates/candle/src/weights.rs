@@ -186,6 +186,7 @@ impl SafetensorsWeights {
             .load(&real, &Device::Cpu)
             .map_err(|e| LoadError::file(&file, format!("tensor `{real}`: {e}")))?
             .to_dtype(DType::F32)?;
+        self.release(&real);
         match &self.lora {
             Some(l) => l.apply(&real, t),
             None => Ok(t),
@@ -308,12 +309,46 @@ impl SafetensorsWeights {
                 ),
             ));
         }
-        Ok(self
+        let t = self
             .st
             .load(real, &Device::Cpu)
             .map_err(|e| LoadError::file(&path, format!("tensor `{real}`: {e}")))?
-            .to_dtype(DType::F32)?)
+            .to_dtype(DType::F32)?;
+        self.release(real);
+        Ok(t)
     }
+
+    /// Give the mapped pages of tensor `real` back to the kernel once it has been copied into
+    /// its compute tensor, so the weights are never resident twice (the mapping stays; the
+    /// pages would be read again from the page cache if touched).
+    fn release(&self, real: &str) {
+        let Ok(view) = self.st.get(real) else {
+            return;
+        };
+        release_pages(view.data());
+    }
+}
+
+/// `madvise(MADV_DONTNEED)` on the whole pages inside `bytes` (a read-only file mapping, so
+/// the content stays the same; only residency changes). Best effort: failure changes nothing.
+fn release_pages(bytes: &[u8]) {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let start = bytes.as_ptr() as usize;
+        let first = start.div_ceil(page) * page;
+        let end = (start + bytes.len()) / page * page;
+        if end > first {
+            // SAFETY: [first, end) lies inside `bytes`, which is part of a read-only shared file
+            // mapping; dropping its pages does not change what a later read returns.
+            unsafe {
+                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_DONTNEED);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = bytes;
 }
 
 impl SafetensorsWeights {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use sparkbench_candle::CandleModel;
-use sparkbench_candle::generate::{GenJob, Processors, generate};
+use sparkbench_candle::generate::{GenJob, Processors, generate, generate_with_prefill};
 use sparkbench_candle::scoring::log_softmax_all;
 use sparkbench_protocol::{GenerateRequest, LanguageModel, LoglikelihoodRequest, ModelSource};
 
@@ -343,17 +343,31 @@ fn finished_rows_leave_the_batch_without_changing_the_others() {
         .collect();
     // Row 0 also stops at an "EOS" id: its own 3rd greedy token.
     let eos_tok = ids(&prompts[0]["greedy"]["new_ids"])[2];
-    let out = generate(
-        model.decoder(),
-        &jobs,
-        &[eos_tok],
-        &Processors::default(),
-        8,
-        &mut |_, _| Ok(false),
-        &mut |_| Ok(()),
-    )
-    .expect("generate");
-    for (i, ((got, why), p)) in out.iter().zip(&prompts).enumerate() {
+    // The whole prompt in one forward, and in chunks of 3 tokens across the rows (so a chunk
+    // holds only padding for the shorter rows).
+    for prefill in [4096, 3] {
+        let out = generate_with_prefill(
+            model.decoder(),
+            &jobs,
+            &[eos_tok],
+            &Processors::default(),
+            8,
+            prefill,
+            &mut |_, _| Ok(false),
+            &mut |_| Ok(()),
+        )
+        .expect("generate");
+        check_rows(&out, &jobs, &prompts, eos_tok);
+    }
+}
+
+fn check_rows(
+    out: &[(Vec<u32>, sparkbench_candle::generate::RowStop)],
+    jobs: &[GenJob],
+    prompts: &[&Value],
+    eos_tok: u32,
+) {
+    for (i, ((got, why), p)) in out.iter().zip(prompts).enumerate() {
         let want = ids(&p["greedy"]["new_ids"]);
         let stop_at = want
             .iter()

@@ -55,6 +55,23 @@ fn request_mix(vocab: usize) -> Vec<(Vec<u32>, Vec<u32>)> {
     reqs
 }
 
+/// Questions behind one 30-token few-shot block (as MMLU's first_n shots): multi-token choices
+/// and single-token letter choices, so a batch runs the block once and continues every row from
+/// its keys.
+fn few_shot_mix(vocab: usize) -> Vec<(Vec<u32>, Vec<u32>)> {
+    let block = toks(90, 30, vocab);
+    let mut reqs = Vec::new();
+    for q in 0..5 {
+        let mut ctx = block.clone();
+        ctx.extend(toks(91 + q, 3 + q * 4, vocab));
+        for c in 0..4 {
+            let len = if q % 2 == 0 { 1 } else { 1 + (c + q) % 4 };
+            reqs.push((ctx.clone(), toks(120 + q * 10 + c, len, vocab)));
+        }
+    }
+    reqs
+}
+
 fn plain(dec: &mut Decoder, reqs: &[(Vec<u32>, Vec<u32>)], max_length: usize) -> Vec<TokenScore> {
     dec.set_fused_kernels(false);
     let opts = ScoreOptions {
@@ -114,11 +131,19 @@ fn check_model(name: &str) {
     );
     let mut dec = model.into_decoder();
     let vocab = dec.config().vocab_size;
-    let reqs = request_mix(vocab);
+    for (mix, reqs) in [
+        ("mix", request_mix(vocab)),
+        ("few-shot", few_shot_mix(vocab)),
+    ] {
+        check_requests(&mut dec, &format!("{name} {mix}"), &reqs);
+    }
+}
+
+fn check_requests(dec: &mut Decoder, name: &str, reqs: &[(Vec<u32>, Vec<u32>)]) {
     // A long max_length (nothing truncated) and a short one (left truncation cuts into the
     // contexts, so the choices of one question no longer share the same input start).
     for max_length in [2048, 24] {
-        let want = plain(&mut dec, &reqs, max_length);
+        let want = plain(dec, reqs, max_length);
         let settings = [
             ("default batch 8", ScoreOptions::new(8)),
             ("batch 3", ScoreOptions::new(3)),
@@ -145,7 +170,7 @@ fn check_model(name: &str) {
             ),
         ];
         for (what, opts) in settings {
-            let got = score_with(&dec, &reqs, max_length, &opts, &mut |_| Ok(())).expect("score");
+            let got = score_with(dec, reqs, max_length, &opts, &mut |_| Ok(())).expect("score");
             compare(
                 &format!("{name} max_length {max_length} {what}"),
                 &want,
@@ -154,9 +179,13 @@ fn check_model(name: &str) {
         }
         // The same requests in another order give the same answers in that order.
         let rev: Vec<_> = reqs.iter().rev().cloned().collect();
-        let got = score_with(&dec, &rev, max_length, &ScoreOptions::new(8), &mut |_| {
-            Ok(())
-        })
+        let got = score_with(
+            dec,
+            &rev,
+            max_length,
+            &ScoreOptions::new(8),
+            &mut |_| Ok(()),
+        )
         .expect("score");
         let want_rev: Vec<_> = want.iter().rev().cloned().collect();
         compare(
