@@ -177,6 +177,13 @@ pub fn execute(
     // A hung worker ignores the cooperative cancel; keep the escalation well inside the
     // "timeout + 2 s" promise. Finished documents are journaled either way.
     cmd.grace = Duration::from_millis(800);
+    // One compute thread per physical core (candle's matmul and our kernels both read it).
+    cmd.env.push((
+        sparkbench_candle::device::THREADS_ENV.into(),
+        sparkbench_candle::device::compute_threads()
+            .to_string()
+            .into(),
+    ));
     let outcome = rt.block_on(async {
         let supervised = start(cmd)?;
         let (events, abort) = supervised.into_parts();
