@@ -68,7 +68,13 @@ impl Lin {
     /// Apply to `x` of shape `(.., in)`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
-            Lin::Dense { inner } => inner.forward(x),
+            Lin::Dense { inner } => match crate::small_matmul::small_matmul(x, inner.weight())? {
+                Some(y) => match inner.bias() {
+                    Some(b) => y.broadcast_add(b),
+                    None => Ok(y),
+                },
+                None => inner.forward(x),
+            },
             Lin::Quant { q, bias, .. } => {
                 let dtype = x.dtype();
                 let y = q
