@@ -81,6 +81,45 @@ pub struct TiledAttention<'a> {
     pub softcap: Option<f64>,
 }
 
+/// `dst (m × n, row-major) = lhs (m × k) · rhs (k × n)`, single-threaded (the caller runs many
+/// in parallel); each operand is `(pointer, row stride, column stride)`.
+///
+/// # Safety
+/// `lhs` and `rhs` must address `m × k` and `k × n` readable f32 values with those strides,
+/// and `dst` must hold `m × n`.
+unsafe fn matmul_into(
+    dst: &mut [f32],
+    (m, n, k): (usize, usize, usize),
+    lhs: (*const f32, usize, usize),
+    rhs: (*const f32, usize, usize),
+) {
+    debug_assert!(dst.len() >= m * n);
+    // SAFETY: as the caller promises; dst is m × n row-major (row stride n, column stride 1).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.0,
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0,
+            rhs.2 as isize,
+            rhs.1 as isize,
+            0f32,
+            1f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 /// A raw output pointer shared by tasks that write disjoint parts of it.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
@@ -281,28 +320,13 @@ impl CustomOp3 for TiledAttention<'_> {
             } else {
                 // SAFETY: `lhs` is rows × hd; k rows lo..hi of (r, g) are `stride[2]` apart
                 // with unit stride inside, all within the storage (checked in
-                // `Strided::new`); `scores` is rows × n.
+                // `Strided::new`).
                 unsafe {
-                    gemm::gemm(
-                        rows,
-                        n,
-                        hd,
-                        scores.as_mut_ptr(),
-                        1,
-                        n as isize,
-                        false,
-                        lhs.as_ptr(),
-                        1,
-                        hd as isize,
-                        k.at(r, g, lo),
-                        k.stride[2] as isize,
-                        1,
-                        0f32,
-                        1f32,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                    matmul_into(
+                        &mut scores,
+                        (rows, n, hd),
+                        (lhs.as_ptr(), hd, 1),
+                        (k.at(r, g, lo), 1, k.stride[2]),
                     );
                 }
             }
@@ -315,29 +339,13 @@ impl CustomOp3 for TiledAttention<'_> {
                 let vals: Vec<&[f32]> = (lo..hi).map(|j| v.row(r, g, j, hd)).collect();
                 crate::fastmath::weighted_sum(&scores, &vals, hd, &mut tile_out);
             } else {
-                // SAFETY: `scores` is rows × n, v rows lo..hi of (r, g) as for k above,
-                // `tile_out` is rows × hd.
+                // SAFETY: `scores` is rows × n; v rows lo..hi of (r, g) as for k above.
                 unsafe {
-                    gemm::gemm(
-                        rows,
-                        hd,
-                        n,
-                        tile_out.as_mut_ptr(),
-                        1,
-                        hd as isize,
-                        false,
-                        scores.as_ptr(),
-                        1,
-                        n as isize,
-                        v.at(r, g, lo),
-                        1,
-                        v.stride[2] as isize,
-                        0f32,
-                        1f32,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
+                    matmul_into(
+                        &mut tile_out,
+                        (rows, hd, n),
+                        (scores.as_ptr(), n, 1),
+                        (v.at(r, g, lo), v.stride[2], 1),
                     );
                 }
             }

@@ -137,172 +137,69 @@ fn silu_mul_body(gate: &[f32], up: &[f32], out: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn exp_sub_sum_avx512(xs: &mut [f32], sub: f32) -> f32 {
-        super::exp_sub_sum_body(xs, sub)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn exp_sub_sum_avx2(xs: &mut [f32], sub: f32) -> f32 {
-        super::exp_sub_sum_body(xs, sub)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn sum_exp_sub_avx512(xs: &[f32], sub: f32) -> f32 {
-        super::sum_exp_sub_body(xs, sub)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn sum_exp_sub_avx2(xs: &[f32], sub: f32) -> f32 {
-        super::sum_exp_sub_body(xs, sub)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn scale_max_avx512(xs: &mut [f32], scale: f32) -> f32 {
-        super::scale_max_body(xs, scale)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn scale_max_avx2(xs: &mut [f32], scale: f32) -> f32 {
-        super::scale_max_body(xs, scale)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn dots_avx512(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) {
-        super::dots_body(lhs, hd, keys, out)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn dots_avx2(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) {
-        super::dots_body(lhs, hd, keys, out)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn weighted_sum_avx512(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) {
-        super::weighted_sum_body(p, vals, hd, out)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn weighted_sum_avx2(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) {
-        super::weighted_sum_body(p, vals, hd, out)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn silu_mul_avx512(g: &[f32], u: &[f32], o: &mut [f32]) {
-        super::silu_mul_body(g, u, o)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn silu_mul_avx2(g: &[f32], u: &[f32], o: &mut [f32]) {
-        super::silu_mul_body(g, u, o)
-    }
+/// `pub fn $name(args) -> ret` running `$body` compiled for AVX-512F, for AVX2+FMA or for the
+/// baseline, whichever is the widest this CPU has (checked at run time; cached by std).
+macro_rules! dispatch {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? => $body:ident) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn wide($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn mid($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    return unsafe { wide($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                    return unsafe { mid($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
 }
 
-/// `xs[i] = exp(xs[i] - sub)` in place; returns their sum.
-pub fn exp_sub_sum(xs: &mut [f32], sub: f32) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { x86::exp_sub_sum_avx512(xs, sub) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { x86::exp_sub_sum_avx2(xs, sub) };
-        }
-    }
-    exp_sub_sum_body(xs, sub)
-}
+dispatch!(
+    /// `xs[i] = exp(xs[i] - sub)` in place; returns their sum.
+    exp_sub_sum(xs: &mut [f32], sub: f32) -> f32 => exp_sub_sum_body
+);
 
-/// `Σ exp(xs[i] - sub)`, leaving `xs` as it is.
-pub fn sum_exp_sub(xs: &[f32], sub: f32) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { x86::sum_exp_sub_avx512(xs, sub) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { x86::sum_exp_sub_avx2(xs, sub) };
-        }
-    }
-    sum_exp_sub_body(xs, sub)
-}
+dispatch!(
+    /// `Σ exp(xs[i] - sub)`, leaving `xs` as it is.
+    sum_exp_sub(xs: &[f32], sub: f32) -> f32 => sum_exp_sub_body
+);
 
-/// `xs[i] *= scale` in place; returns the largest (NaN-free input assumed).
-pub fn scale_max(xs: &mut [f32], scale: f32) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { x86::scale_max_avx512(xs, scale) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { x86::scale_max_avx2(xs, scale) };
-        }
-    }
-    scale_max_body(xs, scale)
-}
+dispatch!(
+    /// `xs[i] *= scale` in place; returns the largest (NaN-free input assumed).
+    scale_max(xs: &mut [f32], scale: f32) -> f32 => scale_max_body
+);
 
-/// `out[r·n + j] = lhs[r] · keys[j]` for the `hd`-long rows of `lhs` (a few query rows against
-/// many keys: attention while decoding, where a matmul would spend more on packing than on
-/// arithmetic).
-pub fn dots(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { x86::dots_avx512(lhs, hd, keys, out) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { x86::dots_avx2(lhs, hd, keys, out) };
-        }
-    }
-    dots_body(lhs, hd, keys, out)
-}
+dispatch!(
+    /// `out[r·n + j] = lhs[r] · keys[j]` for the `hd`-long rows of `lhs` (a few rows against
+    /// many: attention and matmuls while decoding, where a matmul would spend more on packing
+    /// than on arithmetic).
+    dots(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) => dots_body
+);
 
-/// `out[r] += Σ_j p[r·n + j] · vals[j]` for the `hd`-long rows of `out`.
-pub fn weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { x86::weighted_sum_avx512(p, vals, hd, out) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { x86::weighted_sum_avx2(p, vals, hd, out) };
-        }
-    }
-    weighted_sum_body(p, vals, hd, out)
-}
+dispatch!(
+    /// `out[r] += Σ_j p[r·n + j] · vals[j]` for the `hd`-long rows of `out`.
+    weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) => weighted_sum_body
+);
 
-/// `out[i] = silu(gate[i]) · up[i]` (the three slices have one length).
-pub fn silu_mul(gate: &[f32], up: &[f32], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { x86::silu_mul_avx512(gate, up, out) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { x86::silu_mul_avx2(gate, up, out) };
-        }
-    }
-    silu_mul_body(gate, up, out)
-}
+dispatch!(
+    /// `out[i] = silu(gate[i]) · up[i]` (the three slices have one length).
+    silu_mul(gate: &[f32], up: &[f32], out: &mut [f32]) => silu_mul_body
+);
 
 #[cfg(test)]
 mod tests {

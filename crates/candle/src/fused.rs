@@ -69,13 +69,7 @@ impl CustomOp1 for AttnSoftmax<'_> {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(src) = storage else {
-            candle_core::bail!("attn-softmax: scores must be f32");
-        };
-        let Some((o1, o2)) = layout.contiguous_offsets() else {
-            candle_core::bail!("attn-softmax: scores must be contiguous");
-        };
-        let src = &src[o1..o2];
+        let src = f32_contiguous("attn-softmax", storage, layout)?;
         let v = self.vis;
         if src.len() != v.b * self.heads * v.t * v.s {
             candle_core::bail!(
@@ -169,18 +163,12 @@ impl CustomOp1 for SiluMulHalves {
         storage: &CpuStorage,
         layout: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let CpuStorage::F32(src) = storage else {
-            candle_core::bail!("silu-mul-halves: input must be f32");
-        };
-        let Some((o1, o2)) = layout.contiguous_offsets() else {
-            candle_core::bail!("silu-mul-halves: input must be contiguous");
-        };
+        let src = f32_contiguous("silu-mul-halves", storage, layout)?;
         let n = self.n;
         let dims = layout.dims();
         if n == 0 || dims.last() != Some(&(2 * n)) {
             candle_core::bail!("silu-mul-halves: last dim of {dims:?} is not 2 × {n}");
         }
-        let src = &src[o1..o2];
         let mut dst = vec![0f32; src.len() / 2];
         dst.par_chunks_mut(n)
             .zip(src.par_chunks(2 * n))
@@ -233,6 +221,17 @@ impl CustomOp2 for Add {
 
 const CHUNK: usize = 16 * 1024;
 
+/// The f32 values of a contiguous operand.
+fn f32_contiguous<'a>(name: &str, s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+    let CpuStorage::F32(a) = s else {
+        candle_core::bail!("{name}: operands must be f32");
+    };
+    let Some((a1, a2)) = l.contiguous_offsets() else {
+        candle_core::bail!("{name}: operands must be contiguous");
+    };
+    Ok(&a[a1..a2])
+}
+
 fn f32_pair<'a>(
     name: &str,
     s1: &'a CpuStorage,
@@ -240,13 +239,7 @@ fn f32_pair<'a>(
     s2: &'a CpuStorage,
     l2: &Layout,
 ) -> candle_core::Result<(&'a [f32], &'a [f32])> {
-    let (CpuStorage::F32(a), CpuStorage::F32(b)) = (s1, s2) else {
-        candle_core::bail!("{name}: operands must be f32");
-    };
-    let (Some((a1, a2)), Some((b1, b2))) = (l1.contiguous_offsets(), l2.contiguous_offsets())
-    else {
-        candle_core::bail!("{name}: operands must be contiguous");
-    };
+    let (a, b) = (f32_contiguous(name, s1, l1)?, f32_contiguous(name, s2, l2)?);
     if l1.shape() != l2.shape() {
         candle_core::bail!(
             "{name}: shapes {:?} and {:?} differ",
@@ -254,7 +247,7 @@ fn f32_pair<'a>(
             l2.shape()
         );
     }
-    Ok((&a[a1..a2], &b[b1..b2]))
+    Ok((a, b))
 }
 
 fn cpu_f32(a: &Tensor, b: &Tensor) -> bool {
