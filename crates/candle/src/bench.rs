@@ -280,7 +280,8 @@ impl PlainMatmuls {
                 device: Device::Cpu,
                 params: 0,
             }
-            .lin(w, o)?;
+            .lin(w, o)?
+            .into_cpu_layout()?;
             let x = Tensor::randn(0f32, 1.0, (1, t, inp), &Device::Cpu)?;
             ws.push((lin, x));
         }

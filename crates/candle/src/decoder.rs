@@ -250,11 +250,29 @@ impl Decoder {
                 }
             };
             let norm = |n: &str, dim: usize| w.norm(&format!("{p}.{n}.weight"), dim, gemma);
+            let attn = match attn {
+                Attn::Fused(l) => Attn::Fused(l.into_cpu_layout()?),
+                Attn::Split { q, k, v } => Attn::Split {
+                    q: q.into_cpu_layout()?,
+                    k: k.into_cpu_layout()?,
+                    v: v.into_cpu_layout()?,
+                },
+            };
+            let mlp = match mlp {
+                Mlp::Fused(l) => Mlp::Fused(l.into_cpu_layout()?),
+                Mlp::Split { gate, up } => Mlp::Split {
+                    gate: gate.into_cpu_layout()?,
+                    up: up.into_cpu_layout()?,
+                },
+            };
             layers.push(Layer {
                 attn,
-                o: w.linear(&format!("{p}.self_attn.o_proj"), h, nh * hd)?,
+                o: w.linear(&format!("{p}.self_attn.o_proj"), h, nh * hd)?
+                    .into_cpu_layout()?,
                 mlp,
-                down: w.linear(&format!("{p}.mlp.down_proj"), h, inter)?,
+                down: w
+                    .linear(&format!("{p}.mlp.down_proj"), h, inter)?
+                    .into_cpu_layout()?,
                 input_norm: norm("input_layernorm", h)?,
                 post_attn_norm: norm("post_attention_layernorm", h)?,
                 pre_ff_norm: if cfg.sandwich_norms {

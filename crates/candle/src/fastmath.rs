@@ -131,6 +131,13 @@ fn weighted_sum_body(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) {
 }
 
 #[inline(always)]
+fn axpy_body(a: f32, x: &[f32], y: &mut [f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+#[inline(always)]
 fn silu_mul_body(gate: &[f32], up: &[f32], out: &mut [f32]) {
     for ((o, &g), &u) in out.iter_mut().zip(gate).zip(up) {
         *o = g / (1.0 + exp1(-g)) * u;
@@ -194,6 +201,11 @@ dispatch!(
 dispatch!(
     /// `out[r] += Σ_j p[r·n + j] · vals[j]` for the `hd`-long rows of `out`.
     weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) => weighted_sum_body
+);
+
+dispatch!(
+    /// `y[i] += a · x[i]`.
+    axpy(a: f32, x: &[f32], y: &mut [f32]) => axpy_body
 );
 
 dispatch!(

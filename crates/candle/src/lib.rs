@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod bench;
 pub mod config;
+pub mod cpu_matmul;
 pub mod decoder;
 pub mod device;
 pub mod error;

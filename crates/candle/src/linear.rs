@@ -12,6 +12,14 @@ pub enum Lin {
         /// The layer.
         inner: candle_nn::Linear,
     },
+    /// Dense f32 weight on the CPU stored transposed, `(in, out)`, for
+    /// [`crate::cpu_matmul::matmul_transposed`].
+    CpuTransposed {
+        /// The weight, `(in, out)`.
+        wt: Tensor,
+        /// Bias.
+        bias: Option<Tensor>,
+    },
     /// Quantized weight; input and output in f32, cast around it.
     Quant {
         /// The quantized product.
@@ -28,6 +36,7 @@ impl Lin {
     pub fn out_features(&self) -> usize {
         match self {
             Lin::Dense { inner } => inner.weight().dim(0).unwrap_or(0),
+            Lin::CpuTransposed { wt, .. } => wt.dim(1).unwrap_or(0),
             Lin::Quant { out, .. } => *out,
         }
     }
@@ -65,6 +74,25 @@ impl Lin {
         }))
     }
 
+    /// The layout the CPU runs fastest: a dense f32 weight on the CPU is stored transposed
+    /// (the old one is dropped, so memory does not grow); anything else is returned as it is.
+    pub fn into_cpu_layout(self) -> candle_core::Result<Lin> {
+        match self {
+            Lin::Dense { inner }
+                if inner.weight().device().is_cpu()
+                    && inner.weight().dtype() == DType::F32
+                    && inner.weight().rank() == 2 =>
+            {
+                let wt = inner.weight().t()?.contiguous()?;
+                Ok(Lin::CpuTransposed {
+                    wt,
+                    bias: inner.bias().cloned(),
+                })
+            }
+            other => Ok(other),
+        }
+    }
+
     /// Apply to `x` of shape `(.., in)`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
@@ -75,6 +103,13 @@ impl Lin {
                 },
                 None => inner.forward(x),
             },
+            Lin::CpuTransposed { wt, bias } => {
+                let y = crate::cpu_matmul::matmul_transposed(&x.to_dtype(DType::F32)?, wt)?;
+                match bias {
+                    Some(b) => y.broadcast_add(b),
+                    None => Ok(y),
+                }
+            }
             Lin::Quant { q, bias, .. } => {
                 let dtype = x.dtype();
                 let y = q
