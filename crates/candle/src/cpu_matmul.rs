@@ -1,17 +1,82 @@
-//! `x · W` on the CPU in f32 with the weight stored transposed, `(in, out)`, once at load: the
-//! matmul then reads the weight along its rows while packing it (about 15% faster than
-//! candle's matmul on the model's `(out, in)` layout, measured on the decoder's shapes), and
-//! writes its output without first zero-filling it. A few rows (decoding) skip the matmul's
-//! packing altogether: each weight row is read once and added, scaled, into every output row.
+//! Matmuls `x · Wᵀ` on the CPU in f32 that candle's general matmul does slowly here:
+//! - [`matmul_transposed`]: the weight stored transposed, `(in, out)`, once at load. The matmul
+//!   then reads the weight along its rows while packing it (about 15% faster than candle's
+//!   matmul on the model's `(out, in)` layout, measured on the decoder's shapes), and writes its
+//!   output without first zero-filling it. A few rows (decoding) skip the packing altogether:
+//!   each weight row is read once and added, scaled, into every output row.
+//! - [`small_matmul`]: a few rows against a weight in the model's `(out, in)` layout (the tied
+//!   output head while decoding): every weight row is read once and dotted with each input row
+//!   while it is in cache, instead of packing the whole matrix for 8 rows.
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-/// Inputs of at most this many rows take the no-packing path.
-const MAX_SMALL_ROWS: usize = 16;
+/// Inputs of at most this many rows take the no-packing paths.
+pub const MAX_SMALL_ROWS: usize = 16;
 
-/// Output columns per task on that path.
+/// Output columns (transposed weight) or weight rows (model layout) per task on those paths.
 const BLOCK: usize = 256;
+
+/// A contiguous f32 input `(.., k)` and a contiguous 2-d f32 weight: their values, the weight's
+/// two dims, and the input's row count given which weight dim is `k`.
+struct Operands<'a> {
+    x: &'a [f32],
+    w: &'a [f32],
+    dims: (usize, usize),
+    rows: usize,
+}
+
+impl<'a> Operands<'a> {
+    fn new(
+        name: &str,
+        (xs, xl): (&'a CpuStorage, &Layout),
+        (ws, wl): (&'a CpuStorage, &Layout),
+        k_is_first: bool,
+    ) -> candle_core::Result<Self> {
+        let (CpuStorage::F32(x), CpuStorage::F32(w)) = (xs, ws) else {
+            candle_core::bail!("{name}: operands must be f32");
+        };
+        let (Some((x1, x2)), Some((w1, w2))) = (xl.contiguous_offsets(), wl.contiguous_offsets())
+        else {
+            candle_core::bail!("{name}: operands must be contiguous");
+        };
+        let &[d0, d1] = wl.dims() else {
+            candle_core::bail!("{name}: weight must be 2-d, got {:?}", wl.dims());
+        };
+        let k = if k_is_first { d0 } else { d1 };
+        if k == 0 || d0 * d1 == 0 || xl.dims().last() != Some(&k) {
+            candle_core::bail!("{name}: input {:?} against weight {d0}×{d1}", xl.dims());
+        }
+        let x = &x[x1..x2];
+        Ok(Self {
+            rows: x.len() / k,
+            x,
+            w: &w[w1..w2],
+            dims: (d0, d1),
+        })
+    }
+}
+
+/// The input's shape with its last dim replaced by `n`.
+fn out_shape(xl: &Layout, n: usize) -> Shape {
+    let mut dims = xl.dims().to_vec();
+    if let Some(last) = dims.last_mut() {
+        *last = n;
+    }
+    Shape::from(dims)
+}
+
+/// Copy per-task column blocks `(m × width)` into the `m × n` output.
+fn assemble(blocks: &[(usize, Vec<f32>)], m: usize, n: usize) -> Vec<f32> {
+    let mut out = vec![0f32; m * n];
+    for (j0, block) in blocks {
+        let width = block.len() / m.max(1);
+        for r in 0..m {
+            out[r * n + j0..r * n + j0 + width].copy_from_slice(&block[r * width..(r + 1) * width]);
+        }
+    }
+    out
+}
 
 /// `x (.., k) · wt (k, n)`.
 struct TransposedMatmul;
@@ -28,34 +93,14 @@ impl CustomOp2 for TransposedMatmul {
         ws: &CpuStorage,
         wl: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(x), CpuStorage::F32(w)) = (xs, ws) else {
-            candle_core::bail!("transposed-matmul: operands must be f32");
-        };
-        let (Some((x1, x2)), Some((w1, w2))) = (xl.contiguous_offsets(), wl.contiguous_offsets())
-        else {
-            candle_core::bail!("transposed-matmul: operands must be contiguous");
-        };
-        let &[k, n] = wl.dims() else {
-            candle_core::bail!("transposed-matmul: weight must be 2-d, got {:?}", wl.dims());
-        };
-        let (x, w) = (&x[x1..x2], &w[w1..w2]);
-        if k == 0 || n == 0 || xl.dims().last() != Some(&k) {
-            candle_core::bail!(
-                "transposed-matmul: input {:?} against weight {k}×{n}",
-                xl.dims()
-            );
-        }
-        let m = x.len() / k;
-        let out = if m <= MAX_SMALL_ROWS {
-            few_rows(x, w, m, k, n)
+        let o = Operands::new("transposed-matmul", (xs, xl), (ws, wl), true)?;
+        let (k, n) = o.dims;
+        let out = if o.rows <= MAX_SMALL_ROWS {
+            few_rows(o.x, o.w, o.rows, k, n)
         } else {
-            many_rows(x, w, m, k, n)
+            many_rows(o.x, o.w, o.rows, k, n)
         };
-        let mut dims = xl.dims().to_vec();
-        if let Some(last) = dims.last_mut() {
-            *last = n;
-        }
-        Ok((CpuStorage::F32(out), Shape::from(dims)))
+        Ok((CpuStorage::F32(out), out_shape(xl, n)))
     }
 }
 
@@ -99,10 +144,11 @@ fn many_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
 }
 
 fn few_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-    let starts: Vec<usize> = (0..n).step_by(BLOCK).collect();
-    let blocks: Vec<Vec<f32>> = starts
-        .par_iter()
-        .map(|&j0| {
+    let blocks: Vec<(usize, Vec<f32>)> = (0..n)
+        .step_by(BLOCK)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|j0| {
             let width = BLOCK.min(n - j0);
             let mut acc = vec![0f32; m * width];
             for (kk, wrow) in w.chunks_exact(n).enumerate() {
@@ -111,22 +157,67 @@ fn few_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
                     crate::fastmath::axpy(x[r * k + kk], wrow, o);
                 }
             }
-            acc
+            (j0, acc)
         })
         .collect();
-    let mut out = vec![0f32; m * n];
-    for (&j0, block) in starts.iter().zip(&blocks) {
-        let width = BLOCK.min(n - j0);
-        for r in 0..m {
-            out[r * n + j0..r * n + j0 + width].copy_from_slice(&block[r * width..(r + 1) * width]);
-        }
-    }
-    out
+    assemble(&blocks, m, n)
 }
 
 /// `x · wt` for f32 CPU tensors, `wt` being `(in, out)`.
 pub fn matmul_transposed(x: &Tensor, wt: &Tensor) -> candle_core::Result<Tensor> {
     x.contiguous()?.apply_op2_no_bwd(wt, &TransposedMatmul)
+}
+
+/// `x (.., k) · w (n, k)ᵀ` for f32 `x` of at most [`MAX_SMALL_ROWS`] rows.
+struct SmallMatmul;
+
+impl CustomOp2 for SmallMatmul {
+    fn name(&self) -> &'static str {
+        "small-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ws: &CpuStorage,
+        wl: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let o = Operands::new("small-matmul", (xs, xl), (ws, wl), false)?;
+        let (n, k) = o.dims;
+        let blocks: Vec<(usize, Vec<f32>)> =
+            o.w.par_chunks(BLOCK * k)
+                .enumerate()
+                .map(|(bi, wb)| {
+                    let rows: Vec<&[f32]> = wb.chunks_exact(k).collect();
+                    let mut out = vec![0f32; o.rows * rows.len()];
+                    crate::fastmath::dots(o.x, k, &rows, &mut out);
+                    (bi * BLOCK, out)
+                })
+                .collect();
+        Ok((
+            CpuStorage::F32(assemble(&blocks, o.rows, n)),
+            out_shape(xl, n),
+        ))
+    }
+}
+
+/// `x · wᵀ` by dot products when `x` is a few f32 rows on the CPU; `None` otherwise.
+pub fn small_matmul(x: &Tensor, w: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    let k = x.dims().last().copied().unwrap_or(0);
+    let small = x.device().is_cpu()
+        && x.dtype() == candle_core::DType::F32
+        && w.dtype() == candle_core::DType::F32
+        && w.rank() == 2
+        && k > 0
+        && x.elem_count() / k <= MAX_SMALL_ROWS;
+    if !small {
+        return Ok(None);
+    }
+    Ok(Some(
+        x.contiguous()?
+            .apply_op2_no_bwd(&w.contiguous()?, &SmallMatmul)?,
+    ))
 }
 
 #[cfg(test)]
@@ -163,5 +254,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn small_matmul_matches_candle_matmul() {
+        let dev = Device::Cpu;
+        for (m, n, k) in [(1, 200, 70), (8, 130, 64), (16, 64, 33)] {
+            let x = Tensor::randn(0f32, 1.0, (m, k), &dev).expect("x");
+            let w = Tensor::randn(0f32, 1.0, (n, k), &dev).expect("w");
+            let got: Vec<Vec<f32>> = small_matmul(&x, &w)
+                .expect("op")
+                .expect("small")
+                .to_vec2()
+                .expect("vec");
+            let want: Vec<Vec<f32>> = x
+                .matmul(&w.t().expect("t"))
+                .expect("mm")
+                .to_vec2()
+                .expect("vec");
+            for (a, b) in got.iter().flatten().zip(want.iter().flatten()) {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        }
+        let big = Tensor::zeros((17, 8), candle_core::DType::F32, &dev).expect("x");
+        let w = Tensor::zeros((4, 8), candle_core::DType::F32, &dev).expect("w");
+        assert!(small_matmul(&big, &w).expect("op").is_none());
     }
 }

@@ -25,7 +25,6 @@ pub mod model;
 mod packing;
 pub mod rope;
 pub mod scoring;
-pub mod small_matmul;
 pub mod weights;
 
 pub use error::LoadError;

@@ -96,7 +96,7 @@ impl Lin {
     /// Apply to `x` of shape `(.., in)`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
-            Lin::Dense { inner } => match crate::small_matmul::small_matmul(x, inner.weight())? {
+            Lin::Dense { inner } => match crate::cpu_matmul::small_matmul(x, inner.weight())? {
                 Some(y) => match inner.bias() {
                     Some(b) => y.broadcast_add(b),
                     None => Ok(y),

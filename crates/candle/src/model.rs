@@ -260,6 +260,11 @@ impl LanguageModel for CandleModel {
             .chat_template()
             .map(|c| c as &dyn ChatTemplate)
     }
+
+    fn loglikelihood_batches_per_call(&self) -> usize {
+        // Token-budgeted batches with shared prefixes fill up only with a few hundred requests.
+        16
+    }
 }
 
 #[cfg(test)]

@@ -23,13 +23,10 @@ use crate::plan::Plan;
 use crate::results::{ResultsInput, TaskRecords, write_all};
 use crate::{EventSink, RunOutcome, RunStatus};
 
-/// Work gathered per chunk (a chunk is computed, then journaled), in units of the batch size:
-/// `CHUNK_BATCHES` batches of generation requests, or `GENERATE_COST` times as many
-/// loglikelihood requests, which are far cheaper and batch better in numbers (the backend
-/// packs them by tokens and shares their common prefixes).
+/// New (not yet answered) generation requests gathered per chunk, in units of the batch size
+/// (loglikelihood requests: as many batches as the model asks for). A chunk is computed, then
+/// journaled.
 const CHUNK_BATCHES: usize = 4;
-/// One generation request counts as this many loglikelihood requests.
-const GENERATE_COST: usize = 4;
 
 /// One task with its prepared documents and journal.
 struct Prepared<'t> {
@@ -265,7 +262,8 @@ fn run_inner(
     }
     let relay = HeartbeatRelay::new(sink, Duration::from_secs(1));
     let mut phase = Phase::Preparing;
-    let chunk_target = spec.batch_size.max(1) * CHUNK_BATCHES * GENERATE_COST;
+    let gen_target = spec.batch_size.max(1) * CHUNK_BATCHES;
+    let ll_target = spec.batch_size.max(1) * model.loglikelihood_batches_per_call().max(1);
     let mut all_scores: Vec<(String, Vec<TaskScore>)> = Vec::new();
 
     for ti in 0..tasks.len() {
@@ -280,20 +278,13 @@ fn run_inner(
             let mut asked: HashSet<Request> = HashSet::new();
             let mut ll: Vec<LoglikelihoodRequest> = Vec::new();
             let mut gens: Vec<GenerateRequest> = Vec::new();
-            let mut work = 0usize;
-            while work < chunk_target {
+            while ll.len() < ll_target && gens.len() < gen_target {
                 let Some(doc) = rest.next() else { break };
                 for q in &doc.requests {
                     if !cache.contains_key(q) && asked.insert(q.clone()) {
                         match q {
-                            Request::Loglikelihood(r) => {
-                                ll.push(r.clone());
-                                work += 1;
-                            }
-                            Request::Generate(r) => {
-                                gens.push(r.clone());
-                                work += GENERATE_COST;
-                            }
+                            Request::Loglikelihood(r) => ll.push(r.clone()),
+                            Request::Generate(r) => gens.push(r.clone()),
                         }
                     }
                 }

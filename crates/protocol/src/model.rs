@@ -118,4 +118,12 @@ pub trait LanguageModel: Send {
 
     /// The model's chat template, when it has one.
     fn chat_template(&self) -> Option<&dyn ChatTemplate>;
+
+    /// How many loglikelihood requests to hand over per call, in units of the run's batch
+    /// size. A backend that packs many requests into each forward and shares their common
+    /// prefixes works better with more than a few batches at once. The engine journals after
+    /// every call, so this is also the most finished work a crash can cost.
+    fn loglikelihood_batches_per_call(&self) -> usize {
+        4
+    }
 }
