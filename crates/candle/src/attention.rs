@@ -179,14 +179,18 @@ impl<'a> Strided<'a> {
 
     /// The `hd` values at `[r, h, j, ..]`.
     fn row(&self, r: usize, h: usize, j: usize, hd: usize) -> &[f32] {
-        let off = self.start + r * self.stride[0] + h * self.stride[1] + j * self.stride[2];
+        let off = self.offset(r, h, j);
         &self.data[off..off + hd]
     }
 
     /// Pointer to `[r, h, j, 0]`.
     fn at(&self, r: usize, h: usize, j: usize) -> *const f32 {
-        let off = self.start + r * self.stride[0] + h * self.stride[1] + j * self.stride[2];
-        self.data[off..].as_ptr()
+        self.data[self.offset(r, h, j)..].as_ptr()
+    }
+
+    /// Index of `[r, h, j, 0]` in the storage.
+    fn offset(&self, r: usize, h: usize, j: usize) -> usize {
+        self.start + r * self.stride[0] + h * self.stride[1] + j * self.stride[2]
     }
 }
 
@@ -215,14 +219,8 @@ impl TiledAttention<'_> {
         } else {
             self.mask_row(seen, r, i, a, scale)
         };
+        // Keys the query does not see are -inf here, and exp_sub_sum makes them exactly 0.
         let sum = crate::fastmath::exp_sub_sum(seen, max);
-        if !dense {
-            for (jj, x) in seen.iter_mut().enumerate() {
-                if !self.vis.sees(r, i, a + jj, self.window) {
-                    *x = 0.0;
-                }
-            }
-        }
         for x in seen.iter_mut() {
             *x /= sum;
         }

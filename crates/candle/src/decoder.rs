@@ -227,44 +227,43 @@ impl Decoder {
         for i in 0..cfg.num_layers() {
             let p = format!("model.layers.{i}");
             // Separate q/k/v and gate/up projections are joined into one matmul each when
-            // they are dense (the same numbers, fewer and wider matmuls).
+            // they are dense (the same numbers, fewer and wider matmuls); every projection is
+            // then stored in the layout the CPU multiplies fastest.
             let attn = if w.has(&format!("{p}.self_attn.qkv_proj.weight")) {
-                Attn::Fused(w.linear(&format!("{p}.self_attn.qkv_proj"), (nh + 2 * nkv) * hd, h)?)
+                Attn::Fused(
+                    w.linear(&format!("{p}.self_attn.qkv_proj"), (nh + 2 * nkv) * hd, h)?
+                        .into_cpu_layout()?,
+                )
             } else {
                 let q = w.linear(&format!("{p}.self_attn.q_proj"), nh * hd, h)?;
                 let k = w.linear(&format!("{p}.self_attn.k_proj"), nkv * hd, h)?;
                 let v = w.linear(&format!("{p}.self_attn.v_proj"), nkv * hd, h)?;
                 match Lin::concat(&[&q, &k, &v])? {
-                    Some(qkv) => Attn::Fused(qkv),
-                    None => Attn::Split { q, k, v },
+                    Some(qkv) => Attn::Fused(qkv.into_cpu_layout()?),
+                    None => Attn::Split {
+                        q: q.into_cpu_layout()?,
+                        k: k.into_cpu_layout()?,
+                        v: v.into_cpu_layout()?,
+                    },
                 }
             };
             let mlp = if w.has(&format!("{p}.mlp.gate_up_proj.weight")) {
-                Mlp::Fused(w.linear(&format!("{p}.mlp.gate_up_proj"), 2 * inter, h)?)
+                Mlp::Fused(
+                    w.linear(&format!("{p}.mlp.gate_up_proj"), 2 * inter, h)?
+                        .into_cpu_layout()?,
+                )
             } else {
                 let gate = w.linear(&format!("{p}.mlp.gate_proj"), inter, h)?;
                 let up = w.linear(&format!("{p}.mlp.up_proj"), inter, h)?;
                 match Lin::concat(&[&gate, &up])? {
-                    Some(gate_up) => Mlp::Fused(gate_up),
-                    None => Mlp::Split { gate, up },
+                    Some(gate_up) => Mlp::Fused(gate_up.into_cpu_layout()?),
+                    None => Mlp::Split {
+                        gate: gate.into_cpu_layout()?,
+                        up: up.into_cpu_layout()?,
+                    },
                 }
             };
             let norm = |n: &str, dim: usize| w.norm(&format!("{p}.{n}.weight"), dim, gemma);
-            let attn = match attn {
-                Attn::Fused(l) => Attn::Fused(l.into_cpu_layout()?),
-                Attn::Split { q, k, v } => Attn::Split {
-                    q: q.into_cpu_layout()?,
-                    k: k.into_cpu_layout()?,
-                    v: v.into_cpu_layout()?,
-                },
-            };
-            let mlp = match mlp {
-                Mlp::Fused(l) => Mlp::Fused(l.into_cpu_layout()?),
-                Mlp::Split { gate, up } => Mlp::Split {
-                    gate: gate.into_cpu_layout()?,
-                    up: up.into_cpu_layout()?,
-                },
-            };
             layers.push(Layer {
                 attn,
                 o: w.linear(&format!("{p}.self_attn.o_proj"), h, nh * hd)?
@@ -408,12 +407,7 @@ impl Decoder {
             packing: packing.as_ref(),
         };
         let real_ids: Vec<u32> = match &packing {
-            Some(_) => flat_ids
-                .iter()
-                .zip(&flat_pos)
-                .filter(|(_, p)| **p >= 0)
-                .map(|(&id, _)| id)
-                .collect(),
+            Some(p) => p.real(&flat_ids),
             None => flat_ids,
         };
         let ids_t = Tensor::from_vec(
@@ -493,11 +487,7 @@ impl Decoder {
             }
             x = self.layer(li, layer, &x, grid, cos, sin, rotary_dim, mask, cache, s)?;
         }
-        let x = norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?;
-        let x = match &packing {
-            Some(p) => p.unpack(&x)?,
-            None => x,
-        };
+        let x = grid.unpack(&norm_rows(&x, &self.norm, self.cfg.rms_norm_eps)?)?;
         Ok(Some(x.reshape((b, t, self.cfg.hidden_size))?))
     }
 

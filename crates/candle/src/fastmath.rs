@@ -40,17 +40,25 @@ fn exp1(x: f32) -> f32 {
 
 #[inline(always)]
 fn exp_sub_sum_body(xs: &mut [f32], sub: f32) -> f32 {
+    // A select, not a branch: `-inf` (a masked score) gives exactly 0, not exp1's floor.
+    let e = |x: f32| {
+        if x == f32::NEG_INFINITY {
+            0.0
+        } else {
+            exp1(x - sub)
+        }
+    };
     let mut acc = [0f32; LANES];
     let mut chunks = xs.chunks_exact_mut(LANES);
     for c in &mut chunks {
         for (a, x) in acc.iter_mut().zip(c.iter_mut()) {
-            *x = exp1(*x - sub);
+            *x = e(*x);
             *a += *x;
         }
     }
     let mut tail = 0f32;
     for x in chunks.into_remainder() {
-        *x = exp1(*x - sub);
+        *x = e(*x);
         tail += *x;
     }
     acc.iter().sum::<f32>() + tail
@@ -177,7 +185,7 @@ macro_rules! dispatch {
 }
 
 dispatch!(
-    /// `xs[i] = exp(xs[i] - sub)` in place; returns their sum.
+    /// `xs[i] = exp(xs[i] - sub)` in place (0 where `xs[i]` is `-inf`); returns their sum.
     exp_sub_sum(xs: &mut [f32], sub: f32) -> f32 => exp_sub_sum_body
 );
 

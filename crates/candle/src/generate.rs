@@ -1,6 +1,7 @@
 //! Batched greedy generation on token ids: left-padded prefill with per-row positions (in
-//! column chunks of about [`PREFILL_TOKENS`] tokens, padding-free inside), a KV cache, the output head on the last position only, transformers' greedy logits processors
-//! from `generation_config.json`, EOS ids, a per-row stop callback (stop strings), and rows that
+//! column chunks of about [`PREFILL_TOKENS`] tokens, padding-free inside), a KV cache, the
+//! output head on the last position only, transformers' greedy logits processors from
+//! `generation_config.json`, EOS ids, a per-row stop callback (stop strings), and rows that
 //! finish leave the batch at once so they stop costing work.
 
 use candle_core::Tensor;

@@ -97,29 +97,28 @@ impl Lin {
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
             Lin::Dense { inner } => match crate::cpu_matmul::small_matmul(x, inner.weight())? {
-                Some(y) => match inner.bias() {
-                    Some(b) => y.broadcast_add(b),
-                    None => Ok(y),
-                },
+                Some(y) => add_bias(y, inner.bias()),
                 None => inner.forward(x),
             },
-            Lin::CpuTransposed { wt, bias } => {
-                let y = crate::cpu_matmul::matmul_transposed(&x.to_dtype(DType::F32)?, wt)?;
-                match bias {
-                    Some(b) => y.broadcast_add(b),
-                    None => Ok(y),
-                }
-            }
+            Lin::CpuTransposed { wt, bias } => add_bias(
+                crate::cpu_matmul::matmul_transposed(&x.to_dtype(DType::F32)?, wt)?,
+                bias.as_ref(),
+            ),
             Lin::Quant { q, bias, .. } => {
                 let dtype = x.dtype();
                 let y = q
                     .forward(&x.to_dtype(DType::F32)?.contiguous()?)?
                     .to_dtype(dtype)?;
-                match bias {
-                    Some(b) => y.broadcast_add(b),
-                    None => Ok(y),
-                }
+                add_bias(y, bias.as_ref())
             }
         }
+    }
+}
+
+/// `y + bias` (broadcast over rows) when there is a bias.
+fn add_bias(y: Tensor, bias: Option<&Tensor>) -> candle_core::Result<Tensor> {
+    match bias {
+        Some(b) => y.broadcast_add(b),
+        None => Ok(y),
     }
 }

@@ -8,6 +8,8 @@ use candle_core::{Device, Tensor};
 /// The map between a padded grid of `full` slots and its `rows` real tokens.
 pub(crate) struct Packing {
     /// Grid slot of each real token, in grid order.
+    slots: Vec<u32>,
+    /// The same, on the device.
     gather: Tensor,
     /// Real-token index of each grid slot; padding slots point at an extra zero row.
     scatter: Tensor,
@@ -33,7 +35,8 @@ impl Packing {
             scatter[slot as usize] = k as u32;
         }
         Ok(Some(Self {
-            gather: Tensor::from_vec(gather, rows, device)?,
+            gather: Tensor::new(gather.as_slice(), device)?,
+            slots: gather,
             scatter: Tensor::from_vec(scatter, flat_pos.len(), device)?,
             rows,
         }))
@@ -42,6 +45,11 @@ impl Packing {
     /// Real tokens kept.
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// The entries of a grid-ordered list (such as the token ids) at real tokens.
+    pub(crate) fn real<T: Copy>(&self, flat: &[T]) -> Vec<T> {
+        self.slots.iter().map(|&i| flat[i as usize]).collect()
     }
 
     /// `(full, d)` grid rows → `(rows, d)` real rows.

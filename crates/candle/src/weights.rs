@@ -186,7 +186,7 @@ impl SafetensorsWeights {
             .load(&real, &Device::Cpu)
             .map_err(|e| LoadError::file(&file, format!("tensor `{real}`: {e}")))?
             .to_dtype(DType::F32)?;
-        self.release(&real);
+        release_pages(view.data());
         match &self.lora {
             Some(l) => l.apply(&real, t),
             None => Ok(t),
@@ -314,23 +314,15 @@ impl SafetensorsWeights {
             .load(real, &Device::Cpu)
             .map_err(|e| LoadError::file(&path, format!("tensor `{real}`: {e}")))?
             .to_dtype(DType::F32)?;
-        self.release(real);
-        Ok(t)
-    }
-
-    /// Give the mapped pages of tensor `real` back to the kernel once it has been copied into
-    /// its compute tensor, so the weights are never resident twice (the mapping stays; the
-    /// pages would be read again from the page cache if touched).
-    fn release(&self, real: &str) {
-        let Ok(view) = self.st.get(real) else {
-            return;
-        };
         release_pages(view.data());
+        Ok(t)
     }
 }
 
 /// `madvise(MADV_DONTNEED)` on the whole pages inside `bytes` (a read-only file mapping, so
-/// the content stays the same; only residency changes). Best effort: failure changes nothing.
+/// the content stays the same; only residency changes), called once a tensor is copied into
+/// its compute tensor so the weights are never resident twice. Best effort: failure changes
+/// nothing.
 fn release_pages(bytes: &[u8]) {
     #[cfg(unix)]
     {
