@@ -125,24 +125,22 @@ impl KvCache {
         Ok(())
     }
 
-    /// Write `k`/`v` `(rows, kv_heads, t, hd)` of layer `li` after the `s - t` cached slots
-    /// and return views of all `s` slots.
-    fn append(
+    /// The buffers of layer `li`, grown (contents kept) to hold at least `s` slots per row.
+    fn buffers(
         &mut self,
         li: usize,
-        k: &Tensor,
-        v: &Tensor,
+        (b, nkv, hd): (usize, usize, usize),
         s: usize,
+        old: usize,
+        like: &Tensor,
     ) -> candle_core::Result<(Tensor, Tensor)> {
-        let (b, nkv, t, hd) = k.dims4()?;
-        let old = s - t;
         let cap = self.layers[li]
             .as_ref()
             .map_or(0, |(kb, _)| kb.dim(2).unwrap_or(0));
         if cap < s {
             let want = self.reserve.max(s).max(if cap > 0 { 2 * cap } else { 0 });
             let grow = |buf: Option<&Tensor>| -> candle_core::Result<Tensor> {
-                let new = Tensor::zeros((b, nkv, want, hd), k.dtype(), k.device())?;
+                let new = Tensor::zeros((b, nkv, want, hd), like.dtype(), like.device())?;
                 if let Some(buf) = buf.filter(|_| old > 0) {
                     new.slice_set(&buf.narrow(2, 0, old)?.contiguous()?, 2, 0)?;
                 }
@@ -154,9 +152,24 @@ impl KvCache {
             };
             self.layers[li] = Some((kb, vb));
         }
-        let Some((kb, vb)) = &self.layers[li] else {
-            candle_core::bail!("kv cache layer {li} missing");
-        };
+        match &self.layers[li] {
+            Some((kb, vb)) => Ok((kb.clone(), vb.clone())),
+            None => candle_core::bail!("kv cache layer {li} missing"),
+        }
+    }
+
+    /// Write `k`/`v` `(rows, kv_heads, t, hd)` of layer `li` after the `s - t` cached slots
+    /// and return views of all `s` slots.
+    fn append(
+        &mut self,
+        li: usize,
+        k: &Tensor,
+        v: &Tensor,
+        s: usize,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let (b, nkv, t, hd) = k.dims4()?;
+        let old = s - t;
+        let (kb, vb) = self.buffers(li, (b, nkv, hd), s, old, k)?;
         kb.slice_set(&k.contiguous()?, 2, old)?;
         vb.slice_set(&v.contiguous()?, 2, old)?;
         Ok((kb.narrow(2, 0, s)?, vb.narrow(2, 0, s)?))
@@ -491,6 +504,15 @@ impl Decoder {
         Ok(Some(x.reshape((b, t, self.cfg.hidden_size))?))
     }
 
+    /// The output head's weight when the logits are a plain f32 CPU matmul (no bias, no
+    /// soft-cap), and whether it is stored `(hidden, vocab)`.
+    pub(crate) fn plain_cpu_head(&self) -> Option<(&Tensor, bool)> {
+        if self.cfg.final_softcap.is_some() {
+            return None;
+        }
+        self.head.cpu_f32_weight()
+    }
+
     /// Logits in f32 (soft-capped as the model does) for hidden rows `(n, hidden)`.
     pub fn logits(&self, hidden: &Tensor) -> candle_core::Result<Tensor> {
         let l = self.head.forward(hidden)?.to_dtype(DType::F32)?;
@@ -651,6 +673,17 @@ impl Decoder {
     ) -> candle_core::Result<(Option<Tensor>, Tensor, Tensor)> {
         let (b, t) = (grid.b, grid.t);
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
+        if let Attn::Fused(l) = &layer.attn
+            && self.fused
+            && x.device().is_cpu()
+            && x.dtype() == DType::F32
+            && rotary_dim == hd
+            && hd <= crate::qkv::MAX_HEAD_DIM
+            && !self.cfg.rope_interleaved
+        {
+            let y = l.forward(x)?;
+            return self.spread_qkv(li, layer, &y, grid, (cos, sin), cache, want_q);
+        }
         let (q, k, v) = match &layer.attn {
             Attn::Split { q, k, v } => (q.forward(x)?, k.forward(x)?, v.forward(x)?),
             Attn::Fused(l) => {
@@ -681,6 +714,73 @@ impl Decoder {
         let s = cache.len();
         let (k, v) = cache.append(li, &k, &v, s)?;
         Ok((q, k, v))
+    }
+
+    /// [`Self::project_qkv`] on the CPU in f32 from the joined projection `y`: one parallel
+    /// pass each for the queries, keys and values (see [`crate::qkv`]).
+    #[allow(clippy::too_many_arguments)]
+    fn spread_qkv(
+        &self,
+        li: usize,
+        layer: &Layer,
+        y: &Tensor,
+        grid: Grid<'_>,
+        (cos, sin): (&Tensor, &Tensor),
+        cache: &mut KvCache,
+        want_q: bool,
+    ) -> candle_core::Result<(Option<Tensor>, Tensor, Tensor)> {
+        let (b, t) = (grid.b, grid.t);
+        let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
+        let (y, cos, sin) = (y.contiguous()?, cos.contiguous()?, sin.contiguous()?);
+        let norm = |w: &Option<Tensor>| -> candle_core::Result<Option<Vec<f32>>> {
+            w.as_ref()
+                .map(|w| w.to_dtype(DType::F32)?.to_vec1::<f32>())
+                .transpose()
+        };
+        let (q_norm, k_norm) = (norm(&layer.q_norm)?, norm(&layer.k_norm)?);
+        let (yg, cg, sg) = (
+            crate::fused::f32_view(&y, "qkv")?,
+            crate::fused::f32_view(&cos, "rope cos")?,
+            crate::fused::f32_view(&sin, "rope sin")?,
+        );
+        let spread = crate::qkv::Spread {
+            qkv: yg.slice(),
+            row_of_slot: grid.packing.map(Packing::row_of_slot),
+            b,
+            t,
+            heads: nh,
+            kv_heads: nkv,
+            hd,
+            cos: cg.slice(),
+            sin: sg.slice(),
+            q_norm: q_norm.as_deref(),
+            k_norm: k_norm.as_deref(),
+            eps: self.cfg.rms_norm_eps as f32,
+        };
+        spread.check()?;
+        let s = cache.len();
+        let old = s - t;
+        let (kb, vb) = cache.buffers(li, (b, nkv, hd), s, old, &y)?;
+        for (buf, part) in [
+            (&kb, crate::qkv::Part::Keys),
+            (&vb, crate::qkv::Part::Values),
+        ] {
+            buf.inplace_op1(&crate::qkv::WriteCache {
+                spread: &spread,
+                part,
+                old,
+            })?;
+        }
+        let q = if want_q {
+            Some(Tensor::from_vec(
+                spread.queries(),
+                (b, nh, t, hd),
+                y.device(),
+            )?)
+        } else {
+            None
+        };
+        Ok((q, kb.narrow(2, 0, s)?, vb.narrow(2, 0, s)?))
     }
 
     fn rope(

@@ -221,6 +221,41 @@ impl CustomOp2 for Add {
 
 const CHUNK: usize = 16 * 1024;
 
+/// Read access to the values of a contiguous f32 tensor on the CPU (held while borrowed).
+pub(crate) struct F32View<'a> {
+    guard: Box<dyn std::ops::Deref<Target = candle_core::Storage> + 'a>,
+    range: (usize, usize),
+}
+
+impl F32View<'_> {
+    /// The tensor's values, in order.
+    pub(crate) fn slice(&self) -> &[f32] {
+        match &**self.guard {
+            candle_core::Storage::Cpu(CpuStorage::F32(v)) => &v[self.range.0..self.range.1],
+            // `f32_view` admits f32 CPU storage only.
+            _ => &[],
+        }
+    }
+}
+
+/// A read view of `t`'s values; an error names `name` unless `t` is contiguous f32 on the CPU.
+pub(crate) fn f32_view<'a>(
+    t: &'a candle_core::Tensor,
+    name: &str,
+) -> candle_core::Result<F32View<'a>> {
+    let (guard, layout) = t.storage_and_layout();
+    let candle_core::Storage::Cpu(storage) = &*guard else {
+        candle_core::bail!("{name}: must be on the CPU");
+    };
+    // The same checks as the ops' operands.
+    f32_contiguous(name, storage, layout)?;
+    let range = layout.contiguous_offsets().unwrap_or((0, 0));
+    Ok(F32View {
+        range,
+        guard: Box::new(guard),
+    })
+}
+
 /// The f32 values of a contiguous operand.
 fn f32_contiguous<'a>(name: &str, s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
     let CpuStorage::F32(a) = s else {

@@ -23,8 +23,10 @@ pub mod load;
 pub mod lora;
 pub mod model;
 mod packing;
+mod qkv;
 pub mod rope;
 pub mod scoring;
+mod vocab_blocks;
 pub mod weights;
 
 pub use error::LoadError;

@@ -13,6 +13,8 @@ pub(crate) struct Packing {
     gather: Tensor,
     /// Real-token index of each grid slot; padding slots point at an extra zero row.
     scatter: Tensor,
+    /// The same, on the host.
+    row_of_slot: Vec<u32>,
     rows: usize,
 }
 
@@ -37,7 +39,8 @@ impl Packing {
         Ok(Some(Self {
             gather: Tensor::new(gather.as_slice(), device)?,
             slots: gather,
-            scatter: Tensor::from_vec(scatter, flat_pos.len(), device)?,
+            scatter: Tensor::new(scatter.as_slice(), device)?,
+            row_of_slot: scatter,
             rows,
         }))
     }
@@ -45,6 +48,11 @@ impl Packing {
     /// Real tokens kept.
     pub(crate) fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Real-token index of each grid slot, `rows()` at padding.
+    pub(crate) fn row_of_slot(&self) -> &[u32] {
+        &self.row_of_slot
     }
 
     /// The entries of a grid-ordered list (such as the token ids) at real tokens.
@@ -77,6 +85,7 @@ mod tests {
             .expect("new")
             .expect("some padding");
         assert_eq!(p.rows(), 4);
+        assert_eq!(p.row_of_slot(), &[4, 0, 1, 2, 3, 4]);
         let x = Tensor::arange(0f32, 12.0, &dev)
             .expect("arange")
             .reshape((6, 2))
