@@ -95,6 +95,25 @@ fn scale_max_body(xs: &mut [f32], scale: f32) -> f32 {
     acc.iter().fold(max, |a, &b| if b > a { b } else { a })
 }
 
+fn max_first_body(xs: &[f32]) -> (f32, usize) {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (m, &x) in acc.iter_mut().zip(c) {
+            *m = if x > *m { x } else { *m };
+        }
+    }
+    let max = chunks
+        .remainder()
+        .iter()
+        .chain(&acc)
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    if max == f32::NEG_INFINITY {
+        return (max, 0);
+    }
+    (max, xs.iter().position(|&x| x == max).unwrap_or(0))
+}
+
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
@@ -200,6 +219,12 @@ dispatch!(
 );
 
 dispatch!(
+    /// The largest value and the index of its first occurrence (`(-inf, 0)` when nothing is
+    /// larger than `-inf`; NaNs are never the largest).
+    max_first(xs: &[f32]) -> (f32, usize) => max_first_body
+);
+
+dispatch!(
     /// `out[r·n + j] = lhs[r] · keys[j]` for the `hd`-long rows of `lhs` (a few rows against
     /// many: attention and matmuls while decoding, where a matmul would spend more on packing
     /// than on arithmetic).
@@ -281,6 +306,13 @@ mod tests {
                 assert!((ws[r * 20 + d] - want).abs() <= 1e-3 * (1.0 + want.abs()));
             }
         }
+        let mut ties = xs.clone();
+        ties[700] = 30.0;
+        ties[301] = 30.0;
+        ties[999] = f32::NAN;
+        assert_eq!(max_first(&ties), (30.0, 301));
+        assert_eq!(max_first(&[f32::NEG_INFINITY; 3]), (f32::NEG_INFINITY, 0));
+        assert_eq!(max_first(&[1.0, 2.0, 2.0]), (2.0, 1));
         let mut c = xs.clone();
         let m = scale_max(&mut c, 0.5);
         assert_eq!(m, xs.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b * 0.5)));

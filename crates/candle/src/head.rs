@@ -3,7 +3,8 @@
 //! tokens asked for), never a full `(rows, vocab)` log-softmax. A whole batch of scored rows
 //! at once cost `rows × vocab × 4` bytes twice over (logits and log-softmax: 400 MB for 1,000
 //! rows of a 49k vocabulary); a chunk costs a fraction, and the per-row log-sum-exp runs on all
-//! cores.
+//! cores. A plain f32 head on the CPU goes further: all rows at once, block by block over the
+//! vocabulary ([`crate::vocab_blocks`]).
 
 use candle_core::{CpuStorage, D, Storage, Tensor};
 use rayon::prelude::*;
@@ -31,6 +32,34 @@ pub fn score_rows(
     let n = hidden.dim(0)?;
     if wanted.len() != n {
         candle_core::bail!("score_rows: {} token lists for {n} rows", wanted.len());
+    }
+    if let Some((w, transposed)) = dec.plain_cpu_head()
+        && hidden.device().is_cpu()
+        && hidden.dtype() == candle_core::DType::F32
+    {
+        let (vocab, k) = if transposed {
+            (w.dim(1)?, w.dim(0)?)
+        } else {
+            w.dims2()?
+        };
+        if hidden.dim(1)? != k {
+            candle_core::bail!(
+                "score_rows: hidden rows of {} for a head of {k}",
+                hidden.dim(1)?
+            );
+        }
+        let hidden = hidden.contiguous()?;
+        let (hv, wv) = (
+            crate::fused::f32_view(&hidden, "score_rows hidden")?,
+            crate::fused::f32_view(w, "score_rows head")?,
+        );
+        let head = crate::vocab_blocks::HeadWeight {
+            w: wv.slice(),
+            transposed,
+            vocab,
+            hidden: k,
+        };
+        return Ok(crate::vocab_blocks::score(&head, hv.slice(), wanted));
     }
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(CHUNK) {

@@ -93,6 +93,17 @@ impl Lin {
         }
     }
 
+    /// A dense f32 CPU weight without bias and whether it is stored transposed (`(in, out)`);
+    /// `None` for anything else.
+    pub fn cpu_f32_weight(&self) -> Option<(&Tensor, bool)> {
+        let (w, transposed) = match self {
+            Lin::Dense { inner } if inner.bias().is_none() => (inner.weight(), false),
+            Lin::CpuTransposed { wt, bias: None } => (wt, true),
+            _ => return None,
+        };
+        (w.device().is_cpu() && w.dtype() == DType::F32 && w.rank() == 2).then_some((w, transposed))
+    }
+
     /// Apply to `x` of shape `(.., in)`.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
