@@ -93,6 +93,7 @@ pub fn main(args: &WorkerArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    sparkbench_candle::device::keep_freed_memory();
     let cancel = Cancel::new();
     sparkbench_supervisor::stdin_cancel_listener(cancel.clone())
         .context("starting the cancel listener")?;
