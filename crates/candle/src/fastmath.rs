@@ -165,6 +165,15 @@ fn axpy_body(a: f32, x: &[f32], y: &mut [f32]) {
 }
 
 #[inline(always)]
+fn axpy4_body(a: [f32; 4], x: [&[f32]; 4], y: &mut [f32]) {
+    let n = y.len();
+    let (x0, x1, x2, x3) = (&x[0][..n], &x[1][..n], &x[2][..n], &x[3][..n]);
+    for j in 0..n {
+        y[j] = (((y[j] + a[0] * x0[j]) + a[1] * x1[j]) + a[2] * x2[j]) + a[3] * x3[j];
+    }
+}
+
+#[inline(always)]
 fn silu_mul_body(gate: &[f32], up: &[f32], out: &mut [f32]) {
     for ((o, &g), &u) in out.iter_mut().zip(gate).zip(up) {
         *o = g / (1.0 + exp1(-g)) * u;
@@ -242,6 +251,13 @@ dispatch!(
 );
 
 dispatch!(
+    /// Four [`axpy`]s in a row, `y[i] += a[0]·x[0][i]`, then `a[1]`, `a[2]`, `a[3]` (the same
+    /// sums in the same order), reading and writing `y` once instead of four times. Every
+    /// `x[j]` must be at least as long as `y`.
+    axpy4(a: [f32; 4], x: [&[f32]; 4], y: &mut [f32]) => axpy4_body
+);
+
+dispatch!(
     /// `out[i] = silu(gate[i]) · up[i]` (the three slices have one length).
     silu_mul(gate: &[f32], up: &[f32], out: &mut [f32]) => silu_mul_body
 );
@@ -306,6 +322,15 @@ mod tests {
                 assert!((ws[r * 20 + d] - want).abs() <= 1e-3 * (1.0 + want.abs()));
             }
         }
+        let mut y4 = xs[..100].to_vec();
+        let mut y1 = y4.clone();
+        let a = [0.5, -1.25, 3.0, 0.125];
+        let rows = [&xs[100..200], &xs[200..300], &xs[300..400], &xs[400..500]];
+        axpy4(a, rows, &mut y4);
+        for (a, x) in a.iter().zip(rows) {
+            axpy(*a, x, &mut y1);
+        }
+        assert_eq!(y4, y1);
         let mut ties = xs.clone();
         ties[700] = 30.0;
         ties[301] = 30.0;

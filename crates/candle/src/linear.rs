@@ -83,7 +83,7 @@ impl Lin {
                     && inner.weight().dtype() == DType::F32
                     && inner.weight().rank() == 2 =>
             {
-                let wt = inner.weight().t()?.contiguous()?;
+                let wt = crate::cpu_matmul::transposed(inner.weight())?;
                 Ok(Lin::CpuTransposed {
                     wt,
                     bias: inner.bias().cloned(),

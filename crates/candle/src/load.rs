@@ -125,6 +125,33 @@ fn hash_files(files: &[PathBuf]) -> Result<String, LoadError> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// [`hash_files`] running on its own thread.
+struct Hashing {
+    files: Vec<PathBuf>,
+    handle: std::thread::JoinHandle<Result<String, LoadError>>,
+}
+
+fn hash_in_background(files: Vec<PathBuf>) -> Hashing {
+    let list = files.clone();
+    Hashing {
+        files,
+        handle: std::thread::spawn(move || hash_files(&list)),
+    }
+}
+
+impl Hashing {
+    /// The checksum, once the thread is done.
+    fn wait(self) -> Result<String, LoadError> {
+        self.handle.join().unwrap_or_else(|_| {
+            let first = self.files.first().cloned().unwrap_or_default();
+            Err(LoadError::file(
+                &first,
+                "computing the weights' checksum failed",
+            ))
+        })
+    }
+}
+
 fn tokenizer_error(dir: &Path, e: impl std::fmt::Display) -> LoadError {
     LoadError::file(dir, format!("cannot load the tokenizer: {e}"))
 }
@@ -189,13 +216,15 @@ fn load_hf(
         None => None,
     };
     let mut files = safetensors_files(dir)?;
-    let weights =
-        SafetensorsWeights::open(dir, compute.dtype, &compute.device, compute.quantize, lora)?;
-    let decoder = Decoder::load(cfg.clone(), &weights)?;
     if let Some(a) = adapter {
         files.push(a.join("adapter_model.safetensors"));
         files.push(a.join("adapter_config.json"));
     }
+    // The checksum reads every weight file once more: on another core, while the weights load.
+    let hashing = hash_in_background(files);
+    let weights =
+        SafetensorsWeights::open(dir, compute.dtype, &compute.device, compute.quantize, lora)?;
+    let decoder = Decoder::load(cfg.clone(), &weights)?;
     if let Some(unused) = weights_unused(&weights) {
         return Err(LoadError::file(
             &adapter.cloned().unwrap_or_default(),
@@ -237,7 +266,7 @@ fn load_hf(
         bos_text: tokenizer.bos_text().map(str::to_string),
         pad_text: tokenizer.pad_text().map(str::to_string),
         eot_token_id: tokenizer.eos_token_id(),
-        weights_sha256: Some(hash_files(&files)?),
+        weights_sha256: Some(hashing.wait()?),
     };
     log(&format!(
         "loaded {:?} ({} layers) on {} as {}{}",
