@@ -83,6 +83,15 @@ fn run_err(e: RunError) -> ModelError {
     }
 }
 
+/// Run `f` on a thread of rayon's pool (the caller waits). A model call is thousands of
+/// parallel kernels, many of them small while decoding: started from outside the pool, each one
+/// hands its work to a pool thread and puts the caller to sleep until it is done (two context
+/// switches per kernel); from inside, a small kernel runs in place and a large one is shared
+/// with the other threads by work stealing.
+fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
+}
+
 /// A tick that checks cancel on every call and beats at most every 200 ms (or when tokens are
 /// reported).
 fn ticker<'a>(cx: &'a CallCtx<'a>) -> impl FnMut(u64) -> Result<(), RunError> + 'a {
@@ -141,14 +150,15 @@ impl LanguageModel for CandleModel {
                 })?;
             pairs.push(pair);
         }
-        let mut tick = ticker(cx);
-        let scores = crate::scoring::score(
-            &self.decoder,
-            &pairs,
-            self.info.max_length,
-            self.batch_size,
-            &mut tick,
-        )
+        let scores = in_pool(|| {
+            crate::scoring::score(
+                &self.decoder,
+                &pairs,
+                self.info.max_length,
+                self.batch_size,
+                &mut ticker(cx),
+            )
+        })
         .map_err(|e| match e {
             ScoreError::Invalid { .. } => ModelError::InvalidRequest(e.to_string()),
             ScoreError::Run(r) => run_err(r),
@@ -222,16 +232,17 @@ impl LanguageModel for CandleModel {
                 .iter()
                 .any(|s| !s.is_empty() && tail.contains(s.as_str())))
         };
-        let mut tick = ticker(cx);
-        let results = crate::generate::generate(
-            &self.decoder,
-            &jobs,
-            &self.eos_ids,
-            &self.processors,
-            self.batch_size,
-            &mut stop_fn,
-            &mut tick,
-        )
+        let results = in_pool(|| {
+            crate::generate::generate(
+                &self.decoder,
+                &jobs,
+                &self.eos_ids,
+                &self.processors,
+                self.batch_size,
+                &mut stop_fn,
+                &mut ticker(cx),
+            )
+        })
         .map_err(run_err)?;
         let mut out = Vec::with_capacity(results.len());
         for ((ids, why), until) in results.into_iter().zip(&stops) {
