@@ -125,6 +125,15 @@ pub fn keep_freed_memory() {
     }
 }
 
+/// Run `f` on a thread of rayon's pool (the caller waits). A model call is thousands of
+/// parallel kernels, many of them small while decoding: started from outside the pool, each one
+/// hands its work to a pool thread and puts the caller to sleep until it is done (two context
+/// switches per kernel); from inside, a small kernel runs in place and a large one is shared
+/// with the other threads by work stealing.
+pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
+}
+
 /// The environment variable that sets the compute threads (rayon's, which candle's matmul reads
 /// too).
 pub const THREADS_ENV: &str = "RAYON_NUM_THREADS";

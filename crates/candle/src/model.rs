@@ -83,15 +83,6 @@ fn run_err(e: RunError) -> ModelError {
     }
 }
 
-/// Run `f` on a thread of rayon's pool (the caller waits). A model call is thousands of
-/// parallel kernels, many of them small while decoding: started from outside the pool, each one
-/// hands its work to a pool thread and puts the caller to sleep until it is done (two context
-/// switches per kernel); from inside, a small kernel runs in place and a large one is shared
-/// with the other threads by work stealing.
-fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    rayon::scope(|_| f())
-}
-
 /// A tick that checks cancel on every call and beats at most every 200 ms (or when tokens are
 /// reported).
 fn ticker<'a>(cx: &'a CallCtx<'a>) -> impl FnMut(u64) -> Result<(), RunError> + 'a {
@@ -150,7 +141,7 @@ impl LanguageModel for CandleModel {
                 })?;
             pairs.push(pair);
         }
-        let scores = in_pool(|| {
+        let scores = crate::device::in_pool(|| {
             crate::scoring::score(
                 &self.decoder,
                 &pairs,
@@ -232,7 +223,7 @@ impl LanguageModel for CandleModel {
                 .iter()
                 .any(|s| !s.is_empty() && tail.contains(s.as_str())))
         };
-        let results = in_pool(|| {
+        let results = crate::device::in_pool(|| {
             crate::generate::generate(
                 &self.decoder,
                 &jobs,

@@ -244,7 +244,9 @@ pub fn bench(a: &crate::args::BenchArgs) -> Result<ExitCode> {
         opts.decode_tokens = 16;
         opts.loglikelihood_requests = 16;
     }
-    let report = sparkbench_candle::bench::run(&opts)?;
+    // As in the worker: the allocator keeps freed buffers, the model runs on a pool thread.
+    sparkbench_candle::device::keep_freed_memory();
+    let report = sparkbench_candle::device::in_pool(|| sparkbench_candle::bench::run(&opts))?;
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }
