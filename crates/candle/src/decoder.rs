@@ -324,8 +324,9 @@ impl Decoder {
         })
     }
 
-    /// Use the fused CPU kernels of [`crate::fused`] (the default) or candle's plain ops with
-    /// an additive mask tensor (the reference path; same numbers up to f32 noise).
+    /// Use the fused CPU kernels (the default: [`crate::fused`], the tiled attention, the q/k/v
+    /// spread, the vocabulary-blocked head) or candle's plain ops with an additive mask tensor
+    /// and a chunked head (the reference path; same numbers up to f32 noise).
     pub fn set_fused_kernels(&mut self, on: bool) {
         self.fused = on;
     }
@@ -505,9 +506,9 @@ impl Decoder {
     }
 
     /// The output head's weight when the logits are a plain f32 CPU matmul (no bias, no
-    /// soft-cap), and whether it is stored `(hidden, vocab)`.
+    /// soft-cap) and the fused kernels are on, and whether it is stored `(hidden, vocab)`.
     pub(crate) fn plain_cpu_head(&self) -> Option<(&Tensor, bool)> {
-        if self.cfg.final_softcap.is_some() {
+        if !self.fused || self.cfg.final_softcap.is_some() {
             return None;
         }
         self.head.cpu_f32_weight()
