@@ -81,26 +81,28 @@ pub struct TiledAttention<'a> {
     pub softcap: Option<f64>,
 }
 
-/// `dst (m × n, row-major) = lhs (m × k) · rhs (k × n)`, single-threaded (the caller runs many
-/// in parallel); each operand is `(pointer, row stride, column stride)`.
+/// A new `m × n` row-major buffer `= lhs (m × k) · rhs (k × n)`, single-threaded (the caller
+/// runs many in parallel); each operand is `(pointer, row stride, column stride)`. The buffer
+/// is written by the matmul alone (no zero-fill first: the score tiles of long prompts are
+/// megabytes each).
 ///
 /// # Safety
-/// `lhs` and `rhs` must address `m × k` and `k × n` readable f32 values with those strides,
-/// and `dst` must hold `m × n`.
-unsafe fn matmul_into(
-    dst: &mut [f32],
+/// `lhs` and `rhs` must address `m × k` and `k × n` readable f32 values with those strides.
+unsafe fn matmul_new(
     (m, n, k): (usize, usize, usize),
     lhs: (*const f32, usize, usize),
     rhs: (*const f32, usize, usize),
-) {
-    debug_assert!(dst.len() >= m * n);
-    // SAFETY: as the caller promises; dst is m × n row-major (row stride n, column stride 1).
+) -> Vec<f32> {
+    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: as the caller promises for lhs and rhs; dst is the m × n spare capacity of the
+    // new vector (row stride n, column stride 1), which gemm writes entirely (read_dst =
+    // false), so `set_len` exposes only written values.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst.spare_capacity_mut().as_mut_ptr().cast::<f32>(),
             1,
             n as isize,
             false,
@@ -117,7 +119,9 @@ unsafe fn matmul_into(
             false,
             gemm::Parallelism::None,
         );
+        dst.set_len(m * n);
     }
+    dst
 }
 
 /// A raw output pointer shared by tasks that write disjoint parts of it.
@@ -311,42 +315,42 @@ impl CustomOp3 for TiledAttention<'_> {
                 }
             }
             let decoding = i1 - i0 <= SMALL_TILE;
-            let mut scores = vec![0f32; rows * n];
-            if decoding {
+            let mut scores = if decoding {
                 let keys: Vec<&[f32]> = (lo..hi).map(|j| k.row(r, g, j, hd)).collect();
+                let mut scores = vec![0f32; rows * n];
                 crate::fastmath::dots(&lhs, hd, &keys, &mut scores);
+                scores
             } else {
                 // SAFETY: `lhs` is rows × hd; k rows lo..hi of (r, g) are `stride[2]` apart
                 // with unit stride inside, all within the storage (checked in
                 // `Strided::new`).
                 unsafe {
-                    matmul_into(
-                        &mut scores,
+                    matmul_new(
                         (rows, n, hd),
                         (lhs.as_ptr(), hd, 1),
                         (k.at(r, g, lo), 1, k.stride[2]),
-                    );
+                    )
                 }
-            }
+            };
             for (row, sc) in scores.chunks_mut(n).enumerate() {
                 let i = i0 + row / n_rep;
                 self.softmax_row(sc, r, i, lo, scale);
             }
-            let mut tile_out = vec![0f32; rows * hd];
-            if decoding {
+            let tile_out = if decoding {
                 let vals: Vec<&[f32]> = (lo..hi).map(|j| v.row(r, g, j, hd)).collect();
+                let mut tile_out = vec![0f32; rows * hd];
                 crate::fastmath::weighted_sum(&scores, &vals, hd, &mut tile_out);
+                tile_out
             } else {
                 // SAFETY: `scores` is rows × n; v rows lo..hi of (r, g) as for k above.
                 unsafe {
-                    matmul_into(
-                        &mut tile_out,
+                    matmul_new(
                         (rows, hd, n),
                         (scores.as_ptr(), n, 1),
                         (v.at(r, g, lo), v.stride[2], 1),
-                    );
+                    )
                 }
-            }
+            };
             for (row, src) in tile_out.chunks(hd).enumerate() {
                 let (i, h) = (i0 + row / n_rep, g * n_rep + row % n_rep);
                 let off = ((r * t + i) * nh + h) * hd;
