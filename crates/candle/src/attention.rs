@@ -33,35 +33,48 @@ pub struct KeyRanges {
     pub lo: Vec<u32>,
     /// One past the last visible key per query.
     pub hi: Vec<u32>,
-    /// Every key in `lo..hi` is visible.
+    /// Every key in `lo..hi` is visible, except those of `gap`.
     pub dense: Vec<bool>,
+    /// Keys `gap.0..gap.1` inside `lo..hi` that a dense query does not see (the row's other
+    /// branches, between a branch and its trunk); `(0, 0)` for none.
+    pub gap: Vec<(u32, u32)>,
 }
 
 impl KeyRanges {
     /// Compute from positions for one sliding window.
     pub fn new(vis: &Visibility, window: Option<usize>) -> Self {
         let (b, t, s) = (vis.b, vis.t, vis.s);
-        let per: Vec<(u32, u32, bool)> = (0..b * t)
+        let per: Vec<(u32, u32, bool, (u32, u32))> = (0..b * t)
             .into_par_iter()
             .map(|q| {
                 let (r, i) = (q / t, q % t);
                 // Keys of this call past the query's own index are never visible.
                 let end = (s - t + i + 1).min(s);
                 let Some(lo) = (0..end).find(|&j| vis.sees(r, i, j, window)) else {
-                    return (0, 0, true);
+                    return (0, 0, true, (0, 0));
                 };
                 let hi = (lo..end)
                     .rev()
                     .find(|&j| vis.sees(r, i, j, window))
                     .map_or(lo, |j| j + 1);
-                let dense = (lo..hi).all(|j| vis.sees(r, i, j, window));
-                (lo as u32, hi as u32, dense)
+                let sees = |j: usize| vis.sees(r, i, j, window);
+                let Some(g0) = (lo..hi).find(|&j| !sees(j)) else {
+                    return (lo as u32, hi as u32, true, (0, 0));
+                };
+                // One run of unseen keys with all the others seen: still dense around it.
+                let g1 = (g0..hi).find(|&j| sees(j)).unwrap_or(hi);
+                if (g1..hi).all(sees) {
+                    (lo as u32, hi as u32, true, (g0 as u32, g1 as u32))
+                } else {
+                    (lo as u32, hi as u32, false, (0, 0))
+                }
             })
             .collect();
         Self {
             lo: per.iter().map(|p| p.0).collect(),
             hi: per.iter().map(|p| p.1).collect(),
             dense: per.iter().map(|p| p.2).collect(),
+            gap: per.iter().map(|p| p.3).collect(),
         }
     }
 }
@@ -218,6 +231,22 @@ impl TiledAttention<'_> {
         row[z - lo..].fill(0.0);
         let seen = &mut row[a - lo..z - lo];
         let dense = self.ranges.dense[qi];
+        let (g0, g1) = self.ranges.gap[qi];
+        let (g0, g1) = (g0 as usize, g1 as usize);
+        if dense && self.softcap.is_none() && g1 > g0 {
+            // A branch's query: its trunk's keys, then its own; the keys between get 0.
+            let (left, rest) = seen.split_at_mut(g0 - a);
+            let (mid, right) = rest.split_at_mut(g1 - g0);
+            mid.fill(0.0);
+            let max = crate::fastmath::scale_max(left, scale)
+                .max(crate::fastmath::scale_max(right, scale));
+            let sum =
+                crate::fastmath::exp_sub_sum(left, max) + crate::fastmath::exp_sub_sum(right, max);
+            for x in left.iter_mut().chain(right.iter_mut()) {
+                *x /= sum;
+            }
+            return;
+        }
         let max = if dense && self.softcap.is_none() {
             crate::fastmath::scale_max(seen, scale)
         } else {
@@ -427,6 +456,18 @@ mod tests {
         q_pos: Vec<i64>,
         k_pos: Vec<i64>,
     ) {
+        check_branches(b, nh, nkv, (t, s), q_pos, k_pos, None);
+    }
+
+    fn check_branches(
+        b: usize,
+        nh: usize,
+        nkv: usize,
+        (t, s): (usize, usize),
+        q_pos: Vec<i64>,
+        k_pos: Vec<i64>,
+        k_branch: Option<Vec<u32>>,
+    ) {
         let dev = Device::Cpu;
         let hd = 16;
         let vis = Visibility {
@@ -435,6 +476,7 @@ mod tests {
             b,
             t,
             s,
+            k_branch: k_branch.map(Arc::new),
         };
         let q = Tensor::randn(0f32, 1.0, (b, nh, t, hd), &dev).expect("q");
         // K and V as views of a larger cache, as the decoder passes them.
@@ -477,6 +519,36 @@ mod tests {
         q_pos.extend((0..t as i64).map(|i| if i < 9 { -1 } else { i - 9 }));
         let k_pos = q_pos.clone();
         check(2, 6, 2, t, t, q_pos, k_pos);
+    }
+
+    #[test]
+    fn branches_after_a_trunk_match_the_full_matrix() {
+        // Row 0: 2 cached trunk keys, 3 new trunk tokens (positions 2-4), branch 1 (positions
+        // 5-8), branch 2 (positions 5-7), one padding slot. Row 1: a trunk of 2 new tokens and
+        // one branch, the rest padding.
+        let t = 11;
+        let mut q_pos: Vec<i64> = vec![2, 3, 4, 5, 6, 7, 8, 5, 6, 7, -1];
+        q_pos.extend([0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1]);
+        let mut k_pos: Vec<i64> = vec![0, 1];
+        k_pos.extend(&q_pos[..t]);
+        k_pos.extend([-1, -1]);
+        k_pos.extend(&q_pos[t..]);
+        let mut branch: Vec<u32> = vec![0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 0];
+        branch.extend([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+        let vis_like = Visibility {
+            q_pos: Arc::new(q_pos.clone()),
+            k_pos: Arc::new(k_pos.clone()),
+            b: 2,
+            t,
+            s: t + 2,
+            k_branch: Some(Arc::new(branch.clone())),
+        };
+        // Branch 2's first query sees the trunk and itself only, as a dense range with a gap.
+        assert!(vis_like.sees(0, 7, 4, None) && !vis_like.sees(0, 7, 6, None));
+        let ranges = KeyRanges::new(&vis_like, None);
+        assert_eq!((ranges.lo[7], ranges.hi[7], ranges.dense[7]), (0, 10, true));
+        assert_eq!(ranges.gap[7], (5, 9));
+        check_branches(2, 6, 2, (t, t + 2), q_pos, k_pos, Some(branch));
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct Decoder {
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
     key_pos: Vec<Vec<i64>>,
+    /// The branch of every cached key (see [`Visibility::k_branch`]; 0 = trunk).
+    key_branch: Vec<Vec<u32>>,
     reserve: usize,
 }
 
@@ -87,6 +89,7 @@ impl KvCache {
         Self {
             layers: vec![None; num_layers],
             key_pos: vec![Vec::new(); rows],
+            key_branch: vec![Vec::new(); rows],
             reserve: 0,
         }
     }
@@ -109,6 +112,7 @@ impl KvCache {
 
     /// Keep only the given rows (in that order; a row may be repeated).
     pub fn select_rows(&mut self, rows: &[usize]) -> candle_core::Result<()> {
+        self.key_branch = rows.iter().map(|&r| self.key_branch[r].clone()).collect();
         let Some(first) = self.layers.iter().flatten().next() else {
             self.key_pos = rows.iter().map(|&r| self.key_pos[r].clone()).collect();
             return Ok(());
@@ -366,7 +370,21 @@ impl Decoder {
         cache: &mut KvCache,
         tick: &mut dyn FnMut() -> Result<(), RunError>,
     ) -> Result<Tensor, RunError> {
-        self.run(ids, positions, cache, false, tick)?
+        self.forward_branched(ids, positions, None, cache, tick)
+    }
+
+    /// [`Self::forward`] with the branch of every token (`b × t`; see
+    /// [`Visibility::k_branch`]): a row holds a trunk (branch 0) and continuations of it that
+    /// do not see each other, each at its own positions.
+    pub fn forward_branched(
+        &self,
+        ids: &[Vec<u32>],
+        positions: &[Vec<i64>],
+        branches: Option<&[Vec<u32>]>,
+        cache: &mut KvCache,
+        tick: &mut dyn FnMut() -> Result<(), RunError>,
+    ) -> Result<Tensor, RunError> {
+        self.run(ids, positions, branches, cache, false, tick)?
             .ok_or_else(|| {
                 candle_core::Error::Msg("forward produced no hidden states".into()).into()
             })
@@ -381,20 +399,27 @@ impl Decoder {
         cache: &mut KvCache,
         tick: &mut dyn FnMut() -> Result<(), RunError>,
     ) -> Result<(), RunError> {
-        self.run(ids, positions, cache, true, tick).map(|_| ())
+        self.run(ids, positions, None, cache, true, tick)
+            .map(|_| ())
     }
 
     fn run(
         &self,
         ids: &[Vec<u32>],
         positions: &[Vec<i64>],
+        branches: Option<&[Vec<u32>]>,
         cache: &mut KvCache,
         kv_only: bool,
         tick: &mut dyn FnMut() -> Result<(), RunError>,
     ) -> Result<Option<Tensor>, RunError> {
         let b = ids.len();
         let t = ids.first().map_or(0, Vec::len);
-        if b == 0 || t == 0 || positions.len() != b || cache.key_pos.len() != b {
+        if b == 0
+            || t == 0
+            || positions.len() != b
+            || cache.key_pos.len() != b
+            || branches.is_some_and(|br| br.len() != b || br.iter().any(|r| r.len() != t))
+        {
             return Err(candle_core::Error::Msg(format!(
                 "bad batch shape: {b} rows of {t} tokens"
             ))
@@ -407,6 +432,12 @@ impl Decoder {
         }
         for (row, pos) in cache.key_pos.iter_mut().zip(positions) {
             row.extend_from_slice(pos);
+        }
+        for (r, row) in cache.key_branch.iter_mut().enumerate() {
+            match branches {
+                Some(br) => row.extend_from_slice(&br[r]),
+                None => row.resize(row.len() + t, 0),
+            }
         }
         let s = cache.len();
         // Row-wise work runs on the real tokens only (padding-free) on the fused path.
@@ -447,6 +478,12 @@ impl Decoder {
             b,
             t,
             s,
+            k_branch: cache
+                .key_branch
+                .iter()
+                .flatten()
+                .any(|&br| br != 0)
+                .then(|| Arc::new(cache.key_branch.iter().flatten().copied().collect())),
         };
         let mut masks: Vec<(Option<usize>, Option<Tensor>)> = Vec::new();
         let mut ranges: Vec<(Option<usize>, KeyRanges)> = Vec::new();

@@ -27,6 +27,10 @@ pub struct Visibility {
     pub t: usize,
     /// Keys per row.
     pub s: usize,
+    /// Branch of every key, row-major `b × s`, when a row holds several continuations of one
+    /// trunk: branch 0 (the trunk) is seen by every later key of its row, branch `n > 0` only
+    /// by keys of branch `n`. `None`: one sequence per row.
+    pub k_branch: Option<Arc<Vec<u32>>>,
 }
 
 impl Visibility {
@@ -41,6 +45,10 @@ impl Visibility {
             && window.is_none_or(|w| k > p - w as i64)
             // A key of this very call that comes later in the row is never visible.
             && j < self.s - self.t + i + 1
+            && self.k_branch.as_ref().is_none_or(|br| {
+                let kb = br[r * self.s + j];
+                kb == 0 || kb == br[r * self.s + self.s - self.t + i]
+            })
     }
 }
 
@@ -377,6 +385,7 @@ mod tests {
             b,
             t,
             s,
+            k_branch: None,
         };
         let scores = Tensor::randn(0f32, 2.0, (b, h, t, s), &dev).expect("randn");
         for (window, cap) in [(None, None), (Some(2), None), (None, Some(5.0))] {

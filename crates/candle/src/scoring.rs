@@ -3,11 +3,13 @@
 //! is_greedy. Faster than lm-eval without changing a score:
 //! - requests sharing `ctx + cont[:-1]` run as one row (MMLU's single-token choices);
 //! - the choices of one question (requests with the same context) share their longest common
-//!   token prefix: it runs once, and the branches run as a batch attending to
-//!   `[prefix KV ‖ own KV]` (same positions, same keys, so the same numbers up to f32 noise);
-//! - batches are packed longest first up to a token budget (`batch_size` × the mean input
-//!   length, at least [`MIN_BUDGET`]) instead of a fixed row count, so short rows do not pay
-//!   for long ones and every matmul has enough rows to run near the machine's rate;
+//!   token prefix: a question is one row, the prefix once and then each choice's remaining
+//!   tokens as a branch at its own positions that sees the prefix and itself only (same
+//!   positions, same keys, so the same numbers up to f32 noise), all in one forward;
+//! - batches are packed longest first up to a token budget on the padded grid (rows × the
+//!   longest row; `batch_size` × the mean input length, at least [`MIN_BUDGET`]) instead of a
+//!   fixed row count, so short rows do not pay for long ones and every matmul has enough rows
+//!   to run near the machine's rate;
 //! - tokens that every input of a batch starts with (a few-shot block, a task description) run
 //!   once, in one row, and every family continues from those keys;
 //! - the output head and log-softmax run only on the positions that are scored.
@@ -85,12 +87,14 @@ struct Family {
 }
 
 impl Family {
-    fn branch_len(&self, groups: &[Group]) -> usize {
-        self.groups
-            .iter()
-            .map(|&g| groups[g].input.len() - self.prefix)
-            .max()
-            .unwrap_or(0)
+    /// Tokens of the family's row: its prefix once, then every group's branch.
+    fn row_len(&self, groups: &[Group]) -> usize {
+        self.prefix
+            + self
+                .groups
+                .iter()
+                .map(|&g| groups[g].input.len() - self.prefix)
+                .sum::<usize>()
     }
 }
 
@@ -243,24 +247,19 @@ pub fn score_with(
         .max(4 * opts.batch_size.max(1));
     let mut out: Vec<Option<TokenScore>> = vec![None; requests.len()];
     let mut batch: Vec<usize> = Vec::new();
-    let (mut pm, mut bm, mut rows) = (0usize, 0usize, 0usize);
+    // The longest row and the rows of the batch being filled: the padded grid (rows × the
+    // longest row) is what attention and the key/value cache hold, and it bounds the real
+    // tokens the matmuls see.
+    let (mut widest, mut rows) = (0usize, 0usize);
     for &f in &order {
-        let fam = &families[f];
-        let (p2, b2, r2) = (
-            pm.max(fam.prefix),
-            bm.max(fam.branch_len(&groups)),
-            rows + fam.groups.len(),
-        );
-        let prefix_rows = batch.len() + 1;
-        let cost = if p2 > 0 { prefix_rows * p2 } else { 0 } + r2 * b2;
-        // Every branch row holds its prefix's keys too: bound the cache as well as the work.
-        let kv = r2 * (p2 + b2);
-        if !batch.is_empty() && (cost > budget || r2 > max_rows || kv > KV_PER_BUDGET * budget) {
+        let len = families[f].row_len(&groups);
+        let (w2, r2) = (widest.max(len), rows + 1);
+        if !batch.is_empty() && (r2 * w2 > budget || r2 > max_rows) {
             run_batch(dec, &groups, &families, &batch, &mut out, tick)?;
             batch.clear();
-            (pm, bm, rows) = (fam.prefix, fam.branch_len(&groups), fam.groups.len());
+            (widest, rows) = (len, 1);
         } else {
-            (pm, bm, rows) = (p2, b2, r2);
+            (widest, rows) = (w2, r2);
         }
         batch.push(f);
     }
@@ -279,29 +278,6 @@ pub fn score_with(
         .collect())
 }
 
-/// Right-padded ids and positions (`-1` = padding) for token slices starting at `starts`.
-fn padded(rows: &[(&[u32], usize)], width: usize) -> (Vec<Vec<u32>>, Vec<Vec<i64>>) {
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut pos = Vec::with_capacity(rows.len());
-    for &(toks, start) in rows {
-        let mut row = toks.to_vec();
-        row.resize(width, 0);
-        ids.push(row);
-        pos.push(
-            (0..width)
-                .map(|i| {
-                    if i < toks.len() {
-                        (start + i) as i64
-                    } else {
-                        -1
-                    }
-                })
-                .collect(),
-        );
-    }
-    (ids, pos)
-}
-
 fn run_batch(
     dec: &Decoder,
     groups: &[Group],
@@ -314,61 +290,62 @@ fn run_batch(
     // Tokens every row of the batch starts with (a few-shot block, a task description): they
     // run once, in one row, whose keys every family then continues from.
     let shared = batch_shared_prefix(groups, &fams);
-    let prefix_of = |f: &Family| f.prefix.max(shared);
-    let pm = fams.iter().map(|f| prefix_of(f)).max().unwrap_or(0);
-    // One branch row per group; `prefix_row[r]` is its family's row in the prefix pass.
-    let mut branch_groups: Vec<(&Group, usize)> = Vec::new();
-    let mut prefix_row: Vec<usize> = Vec::new();
-    for (fi, fam) in fams.iter().enumerate() {
-        for &g in &fam.groups {
-            branch_groups.push((&groups[g], prefix_of(fam)));
-            prefix_row.push(fi);
+    // One row per family: the rest of its prefix (branch 0, the trunk), then each group's
+    // branch at its own positions; `spans` holds (group, first slot, length) per branch.
+    let mut ids: Vec<Vec<u32>> = Vec::with_capacity(fams.len());
+    let mut pos: Vec<Vec<i64>> = Vec::with_capacity(fams.len());
+    let mut branches: Vec<Vec<u32>> = Vec::with_capacity(fams.len());
+    let mut spans: Vec<Vec<(&Group, usize, usize)>> = Vec::with_capacity(fams.len());
+    for fam in &fams {
+        let p = fam.prefix.max(shared);
+        let trunk = &groups[fam.groups[0]].input[shared..p];
+        let mut row_ids = trunk.to_vec();
+        let mut row_pos: Vec<i64> = (shared..p).map(|x| x as i64).collect();
+        let mut row_br = vec![0u32; trunk.len()];
+        let mut row_spans = Vec::with_capacity(fam.groups.len());
+        for (k, &g) in fam.groups.iter().enumerate() {
+            let input = &groups[g].input;
+            row_spans.push((&groups[g], row_ids.len(), input.len() - p));
+            row_ids.extend_from_slice(&input[p..]);
+            row_pos.extend((p..input.len()).map(|x| x as i64));
+            row_br.resize(row_ids.len(), k as u32 + 1);
         }
+        ids.push(row_ids);
+        pos.push(row_pos);
+        branches.push(row_br);
+        spans.push(row_spans);
     }
-    let bm = branch_groups
-        .iter()
-        .map(|(g, p)| g.input.len() - p)
-        .max()
-        .unwrap_or(0);
-    let mut cache: KvCache = if pm > 0 {
-        let mut cache = dec.new_cache(if shared > 0 { 1 } else { fams.len() });
-        // Room for the branches too, so the cache is allocated once, at its final size.
-        cache.reserve(pm + bm);
-        if shared > 0 {
-            let stem = &groups[fams[0].groups[0]].input[..shared];
-            let pos: Vec<i64> = (0..shared as i64).collect();
-            dec.forward_kv(&[stem.to_vec()], &[pos], &mut cache, &mut || tick(0))?;
-            cache.select_rows(&vec![0; fams.len()])?;
-        }
-        if pm > shared {
-            let rows: Vec<(&[u32], usize)> = fams
-                .iter()
-                .map(|f| (&groups[f.groups[0]].input[shared..prefix_of(f)], shared))
-                .collect();
-            let (ids, pos) = padded(&rows, pm - shared);
-            dec.forward_kv(&ids, &pos, &mut cache, &mut || tick(0))?;
-        }
-        cache.select_rows(&prefix_row)?;
+    let width = ids.iter().map(Vec::len).max().unwrap_or(0);
+    for ((i, p), br) in ids.iter_mut().zip(&mut pos).zip(&mut branches) {
+        i.resize(width, 0);
+        p.resize(width, -1);
+        br.resize(width, 0);
+    }
+    let mut cache: KvCache = if shared > 0 {
+        let mut cache = dec.new_cache(1);
+        // Room for the rows too, so the cache is allocated once, at its final size.
+        cache.reserve(shared + width);
+        let stem = &groups[fams[0].groups[0]].input[..shared];
+        let stem_pos: Vec<i64> = (0..shared as i64).collect();
+        dec.forward_kv(&[stem.to_vec()], &[stem_pos], &mut cache, &mut || tick(0))?;
+        cache.select_rows(&vec![0; fams.len()])?;
         cache
     } else {
-        dec.new_cache(branch_groups.len())
+        dec.new_cache(fams.len())
     };
-    let rows: Vec<(&[u32], usize)> = branch_groups
-        .iter()
-        .map(|(g, p)| (&g.input[*p..], *p))
-        .collect();
-    let (ids, pos) = padded(&rows, bm);
-    let hidden = dec.forward(&ids, &pos, &mut cache, &mut || tick(0))?;
+    let hidden = dec.forward_branched(&ids, &pos, Some(&branches), &mut cache, &mut || tick(0))?;
     drop(cache);
     let (b, tt, h) = hidden.dims3()?;
-    // Rows of the flattened (b*t, h) hidden states that get scored: the last `need` positions.
+    // Rows of the flattened (b*t, h) hidden states that get scored: the last `need` positions
+    // of each branch.
     let mut sel_rows: Vec<u32> = Vec::new();
-    let mut spans: Vec<(usize, usize)> = Vec::new(); // (first gathered row, count) per group
-    for (r, (g, p)) in branch_groups.iter().enumerate() {
-        let n = g.input.len() - p;
-        spans.push((sel_rows.len(), g.need));
-        for q in n - g.need..n {
-            sel_rows.push((r * tt + q) as u32);
+    let mut scored_groups: Vec<(&Group, usize)> = Vec::new(); // (group, first gathered row)
+    for (r, row) in spans.iter().enumerate() {
+        for &(g, first, len) in row {
+            scored_groups.push((g, sel_rows.len()));
+            for q in first + len - g.need..first + len {
+                sel_rows.push((r * tt + q) as u32);
+            }
         }
     }
     let idx = Tensor::from_vec(sel_rows.clone(), sel_rows.len(), dec.device())?;
@@ -376,8 +353,8 @@ fn run_batch(
     // Tokens whose log-probability each gathered row must give: the next input token for every
     // row but a group's last, and each member's last continuation token at the last row.
     let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); sel_rows.len()];
-    for ((g, _), &(first, need)) in branch_groups.iter().zip(&spans) {
-        let n = g.input.len();
+    for &(g, first) in &scored_groups {
+        let (n, need) = (g.input.len(), g.need);
         for k in 0..need.saturating_sub(1) {
             wanted[first + k].push(g.input[n - need + k + 1]);
         }
@@ -387,8 +364,8 @@ fn run_batch(
         }
     }
     let scored = score_rows(dec, &sel, &wanted)?;
-    for ((g, _), &(first, need)) in branch_groups.iter().zip(&spans) {
-        let last_row = first + need - 1;
+    for &(g, first) in &scored_groups {
+        let last_row = first + g.need - 1;
         for (member, (index, cont)) in g.members.iter().enumerate() {
             let m = cont.len();
             let mut lps = Vec::with_capacity(m);
@@ -411,17 +388,20 @@ fn run_batch(
             });
         }
     }
-    tick(rows.iter().map(|(t, s)| (t.len() + s) as u64).sum())?;
+    tick(
+        scored_groups
+            .iter()
+            .map(|(g, _)| g.input.len() as u64)
+            .sum(),
+    )?;
     Ok(())
 }
 
 /// The smallest default token budget: matmuls over fewer rows than this run well below the
 /// machine's rate (the weights are re-packed for every call), while the memory a batch holds
-/// (activations, the keys and values of its rows) stays a few hundred MB for a 135M model.
+/// (activations, the keys and values of its rows: 46 KB per slot for a 135M model) stays
+/// around a hundred MB.
 const MIN_BUDGET: usize = 1536;
-
-/// Cached key slots a batch may hold (branch rows × (prefix + branch)), per budget token.
-const KV_PER_BUDGET: usize = 2;
 
 /// Rows per batch are capped at the budget over this many tokens each (short rows, such as
 /// MMLU's one-token-continuation groups, would otherwise be capped by the row count alone).
