@@ -94,49 +94,6 @@ pub struct TiledAttention<'a> {
     pub softcap: Option<f64>,
 }
 
-/// A new `m × n` row-major buffer `= lhs (m × k) · rhs (k × n)`, single-threaded (the caller
-/// runs many in parallel); each operand is `(pointer, row stride, column stride)`. The buffer
-/// is written by the matmul alone (no zero-fill first: the score tiles of long prompts are
-/// megabytes each).
-///
-/// # Safety
-/// `lhs` and `rhs` must address `m × k` and `k × n` readable f32 values with those strides.
-unsafe fn matmul_new(
-    (m, n, k): (usize, usize, usize),
-    lhs: (*const f32, usize, usize),
-    rhs: (*const f32, usize, usize),
-) -> Vec<f32> {
-    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
-    // SAFETY: as the caller promises for lhs and rhs; dst is the m × n spare capacity of the
-    // new vector (row stride n, column stride 1), which gemm writes entirely (read_dst =
-    // false), so `set_len` exposes only written values.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.spare_capacity_mut().as_mut_ptr().cast::<f32>(),
-            1,
-            n as isize,
-            false,
-            lhs.0,
-            lhs.2 as isize,
-            lhs.1 as isize,
-            rhs.0,
-            rhs.2 as isize,
-            rhs.1 as isize,
-            0f32,
-            1f32,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-        dst.set_len(m * n);
-    }
-    dst
-}
-
 /// A raw output pointer shared by tasks that write disjoint parts of it.
 #[derive(Clone, Copy)]
 struct OutPtr(*mut f32);
@@ -354,7 +311,7 @@ impl CustomOp3 for TiledAttention<'_> {
                 // with unit stride inside, all within the storage (checked in
                 // `Strided::new`).
                 unsafe {
-                    matmul_new(
+                    crate::cpu_matmul::matmul_new(
                         (rows, n, hd),
                         (lhs.as_ptr(), hd, 1),
                         (k.at(r, g, lo), 1, k.stride[2]),
@@ -373,7 +330,7 @@ impl CustomOp3 for TiledAttention<'_> {
             } else {
                 // SAFETY: `scores` is rows × n; v rows lo..hi of (r, g) as for k above.
                 unsafe {
-                    matmul_new(
+                    crate::cpu_matmul::matmul_new(
                         (rows, hd, n),
                         (scores.as_ptr(), n, 1),
                         (v.at(r, g, lo), v.stride[2], 1),

@@ -175,6 +175,49 @@ fn few_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
     assemble(&blocks, m, n)
 }
 
+/// A new `m × n` row-major buffer `= lhs (m × k) · rhs (k × n)`, single-threaded (for callers
+/// that run many in parallel: attention tiles, vocabulary blocks); each operand is
+/// `(pointer, row stride, column stride)`. The buffer is written by the matmul alone (no
+/// zero-fill first: the score tiles of long prompts are megabytes each).
+///
+/// # Safety
+/// `lhs` and `rhs` must address `m × k` and `k × n` readable f32 values with those strides.
+pub(crate) unsafe fn matmul_new(
+    (m, n, k): (usize, usize, usize),
+    lhs: (*const f32, usize, usize),
+    rhs: (*const f32, usize, usize),
+) -> Vec<f32> {
+    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: as the caller promises for lhs and rhs; dst is the m × n spare capacity of the
+    // new vector (row stride n, column stride 1), which gemm writes entirely (read_dst =
+    // false), so `set_len` exposes only written values.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.spare_capacity_mut().as_mut_ptr().cast::<f32>(),
+            1,
+            n as isize,
+            false,
+            lhs.0,
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0,
+            rhs.2 as isize,
+            rhs.1 as isize,
+            0f32,
+            1f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+        dst.set_len(m * n);
+    }
+    dst
+}
+
 /// `x · wt` for f32 CPU tensors, `wt` being `(in, out)`.
 pub fn matmul_transposed(x: &Tensor, wt: &Tensor) -> candle_core::Result<Tensor> {
     x.contiguous()?.apply_op2_no_bwd(wt, &TransposedMatmul)

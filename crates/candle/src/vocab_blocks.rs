@@ -98,39 +98,21 @@ fn block(head: &HeadWeight<'_>, hidden: &[f32], wanted: &[Vec<u32>], j0: usize) 
     } else {
         (head.w[j0 * k..].as_ptr(), 1, k)
     };
-    let mut tile = vec![0f32; ROW_BLOCK.min(n) * width];
     let mut parts = Vec::with_capacity(n);
     let mut picks = Vec::new();
     for r0 in (0..n).step_by(ROW_BLOCK) {
         let rows = ROW_BLOCK.min(n - r0);
         // SAFETY: the lhs is rows × k values of `hidden` from row r0 (n × k, checked by the
         // caller); the rhs addresses k × width values of the weight from (0, j0) with the
-        // strides of its layout (vocab × k or k × vocab, j0 + width <= vocab); the destination
-        // is rows × width of `tile`, written entirely (read_dst = false).
-        unsafe {
-            gemm::gemm(
-                rows,
-                width,
-                k,
-                tile.as_mut_ptr(),
-                1,
-                width as isize,
-                false,
-                hidden[r0 * k..].as_ptr(),
-                1,
-                k as isize,
-                rhs,
-                cs as isize,
-                rs as isize,
-                0f32,
-                1f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-        for (i, row) in tile[..rows * width].chunks_exact(width).enumerate() {
+        // strides of its layout (vocab × k or k × vocab, j0 + width <= vocab).
+        let tile = unsafe {
+            crate::cpu_matmul::matmul_new(
+                (rows, width, k),
+                (hidden[r0 * k..].as_ptr(), k, 1),
+                (rhs, rs, cs),
+            )
+        };
+        for (i, row) in tile.chunks_exact(width).enumerate() {
             let (max, arg) = crate::fastmath::max_first(row);
             parts.push(Partial {
                 max,
