@@ -113,36 +113,16 @@ fn many_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
     } else {
         gemm::Parallelism::None
     };
-    let mut out: Vec<f32> = Vec::with_capacity(m * n);
     // SAFETY: x is m × k and w is k × n, both row-major and fully in their slices (checked by
-    // the caller: x.len() = m·k, w.len() = k·n from its 2-d contiguous layout); the destination
-    // is the m × n spare capacity of `out`, which gemm writes entirely (read_dst = false), so
-    // `set_len` afterwards exposes only initialized values.
+    // the caller: x.len() = m·k, w.len() = k·n from its 2-d contiguous layout).
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.spare_capacity_mut().as_mut_ptr().cast::<f32>(),
-            1,
-            n as isize,
-            false,
-            x.as_ptr(),
-            1,
-            k as isize,
-            w.as_ptr(),
-            1,
-            n as isize,
-            0f32,
-            1f32,
-            false,
-            false,
-            false,
+        new_product(
+            (m, n, k),
+            (x.as_ptr(), k, 1),
+            (w.as_ptr(), n, 1),
             parallelism,
-        );
-        out.set_len(m * n);
+        )
     }
-    out
 }
 
 fn few_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
@@ -183,9 +163,23 @@ fn few_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
 /// # Safety
 /// `lhs` and `rhs` must address `m × k` and `k × n` readable f32 values with those strides.
 pub(crate) unsafe fn matmul_new(
+    mnk: (usize, usize, usize),
+    lhs: (*const f32, usize, usize),
+    rhs: (*const f32, usize, usize),
+) -> Vec<f32> {
+    // SAFETY: as the caller promises.
+    unsafe { new_product(mnk, lhs, rhs, gemm::Parallelism::None) }
+}
+
+/// [`matmul_new`] on `parallelism`'s threads.
+///
+/// # Safety
+/// As [`matmul_new`].
+unsafe fn new_product(
     (m, n, k): (usize, usize, usize),
     lhs: (*const f32, usize, usize),
     rhs: (*const f32, usize, usize),
+    parallelism: gemm::Parallelism,
 ) -> Vec<f32> {
     let mut dst: Vec<f32> = Vec::with_capacity(m * n);
     // SAFETY: as the caller promises for lhs and rhs; dst is the m × n spare capacity of the
@@ -211,7 +205,7 @@ pub(crate) unsafe fn matmul_new(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
         dst.set_len(m * n);
     }
