@@ -478,12 +478,10 @@ impl Decoder {
             b,
             t,
             s,
-            k_branch: cache
-                .key_branch
-                .iter()
-                .flatten()
-                .any(|&br| br != 0)
-                .then(|| Arc::new(cache.key_branch.iter().flatten().copied().collect())),
+            k_branch: {
+                let flat: Vec<u32> = cache.key_branch.iter().flatten().copied().collect();
+                flat.iter().any(|&br| br != 0).then(|| Arc::new(flat))
+            },
         };
         let mut masks: Vec<(Option<usize>, Option<Tensor>)> = Vec::new();
         let mut ranges: Vec<(Option<usize>, KeyRanges)> = Vec::new();
@@ -770,12 +768,17 @@ impl Decoder {
         let (b, t) = (grid.b, grid.t);
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
         let (y, cos, sin) = (y.contiguous()?, cos.contiguous()?, sin.contiguous()?);
-        let norm = |w: &Option<Tensor>| -> candle_core::Result<Option<Vec<f32>>> {
-            w.as_ref()
-                .map(|w| w.to_dtype(DType::F32)?.to_vec1::<f32>())
-                .transpose()
-        };
-        let (q_norm, k_norm) = (norm(&layer.q_norm)?, norm(&layer.k_norm)?);
+        // The norm weights are f32 here (the compute dtype): read in place, not copied.
+        let q_norm = layer
+            .q_norm
+            .as_ref()
+            .map(|w| crate::fused::f32_view(w, "q norm"))
+            .transpose()?;
+        let k_norm = layer
+            .k_norm
+            .as_ref()
+            .map(|w| crate::fused::f32_view(w, "k norm"))
+            .transpose()?;
         let (yg, cg, sg) = (
             crate::fused::f32_view(&y, "qkv")?,
             crate::fused::f32_view(&cos, "rope cos")?,
@@ -791,8 +794,8 @@ impl Decoder {
             hd,
             cos: cg.slice(),
             sin: sg.slice(),
-            q_norm: q_norm.as_deref(),
-            k_norm: k_norm.as_deref(),
+            q_norm: q_norm.as_ref().map(crate::fused::F32View::slice),
+            k_norm: k_norm.as_ref().map(crate::fused::F32View::slice),
             eps: self.cfg.rms_norm_eps as f32,
         };
         spread.check()?;

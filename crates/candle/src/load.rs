@@ -127,23 +127,23 @@ fn hash_files(files: &[PathBuf]) -> Result<String, LoadError> {
 
 /// [`hash_files`] running on its own thread.
 struct Hashing {
-    files: Vec<PathBuf>,
+    /// The first file, to name in an error.
+    first: PathBuf,
     handle: std::thread::JoinHandle<Result<String, LoadError>>,
 }
 
 fn hash_in_background(files: Vec<PathBuf>) -> Hashing {
-    let list = files.clone();
     Hashing {
-        files,
-        handle: std::thread::spawn(move || hash_files(&list)),
+        first: files.first().cloned().unwrap_or_default(),
+        handle: std::thread::spawn(move || hash_files(&files)),
     }
 }
 
 impl Hashing {
     /// The checksum, once the thread is done.
     fn wait(self) -> Result<String, LoadError> {
+        let first = self.first;
         self.handle.join().unwrap_or_else(|_| {
-            let first = self.files.first().cloned().unwrap_or_default();
             Err(LoadError::file(
                 &first,
                 "computing the weights' checksum failed",
