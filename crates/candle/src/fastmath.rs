@@ -233,11 +233,18 @@ dispatch!(
     max_first(xs: &[f32]) -> (f32, usize) => max_first_body
 );
 
+/// `out[r·n + j] = lhs[r] · keys[j]` for the `hd`-long rows of `lhs` (a few rows against
+/// many: attention and matmuls while decoding, where a matmul would spend more on packing
+/// than on arithmetic): [`crate::dots_avx512`] where it applies, else [`dots_portable`].
+pub fn dots(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) {
+    if !crate::dots_avx512::try_dots(lhs, hd, keys, out) {
+        dots_portable(lhs, hd, keys, out);
+    }
+}
+
 dispatch!(
-    /// `out[r·n + j] = lhs[r] · keys[j]` for the `hd`-long rows of `lhs` (a few rows against
-    /// many: attention and matmuls while decoding, where a matmul would spend more on packing
-    /// than on arithmetic).
-    dots(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) => dots_body
+    /// [`dots`] with lane-wise partial sums and the compiler's vectors.
+    dots_portable(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) => dots_body
 );
 
 dispatch!(

@@ -11,6 +11,7 @@ pub mod config;
 pub mod cpu_matmul;
 pub mod decoder;
 pub mod device;
+mod dots_avx512;
 pub mod error;
 pub mod fastmath;
 pub mod fused;
