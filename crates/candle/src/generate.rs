@@ -2,12 +2,17 @@
 //! column chunks of about [`PREFILL_TOKENS`] tokens, padding-free inside), a KV cache, the
 //! output head on the last position only, transformers' greedy logits processors from
 //! `generation_config.json`, EOS ids, a per-row stop callback (stop strings), and rows that
-//! finish leave the batch at once so they stop costing work.
+//! finish leave the batch at once so they stop costing work. Prompts run longest first; a row
+//! that finishes while others still run hands its slot to the next waiting prompt (continuous
+//! batching: the prompt is prefilled alone and its keys placed at the end of the batch's key
+//! range, so every row keeps its own positions), and key slots that no row sees any more are
+//! dropped from the front of the cache. Each row's tokens are the same whichever rows share
+//! its batch.
 
 use candle_core::Tensor;
 use serde_json::Value;
 
-use crate::decoder::{Decoder, RunError};
+use crate::decoder::{Decoder, KvCache, RunError};
 
 /// Prompt tokens (all rows together) per prefill forward.
 const PREFILL_TOKENS: usize = 2048;
@@ -207,15 +212,28 @@ pub fn generate_with_prefill(
         }
     }
     let todo: Vec<usize> = order.into_iter().filter(|&j| jobs[j].max_new > 0).collect();
-    for chunk in todo.chunks(batch_size.max(1)) {
-        let batch = Batch {
-            jobs,
-            chunk,
-            eos,
-            processors,
-            prefill_tokens,
-        };
-        run_batch(dec, &batch, stop, tick, &mut out)?;
+    let run = Run {
+        dec,
+        jobs,
+        eos,
+        processors,
+        prefill_tokens,
+    };
+    let mut waiting = todo.into_iter();
+    let mut io = Io {
+        stop,
+        tick,
+        out: &mut out,
+    };
+    // A batch runs until every row in it is done; a row that finishes early hands its slot to
+    // the next waiting prompt at once (continuous batching), so the batch stays full while
+    // prompts wait. When a whole batch finishes together, the next one starts from scratch.
+    loop {
+        let first: Vec<usize> = waiting.by_ref().take(batch_size.max(1)).collect();
+        if first.is_empty() {
+            break;
+        }
+        run.batch(&first, &mut waiting, &mut io)?;
     }
     Ok(out
         .into_iter()
@@ -223,128 +241,201 @@ pub fn generate_with_prefill(
         .collect())
 }
 
-/// One batch of jobs and how to run it.
-struct Batch<'a> {
+/// What a generation run holds fixed.
+struct Run<'a> {
+    dec: &'a Decoder,
     jobs: &'a [GenJob],
-    chunk: &'a [usize],
     eos: &'a [u32],
     processors: &'a Processors,
     prefill_tokens: usize,
 }
 
-fn run_batch(
-    dec: &Decoder,
-    batch: &Batch<'_>,
-    stop: &mut StopFn<'_>,
-    tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
-    out: &mut [Option<(Vec<u32>, RowStop)>],
-) -> Result<(), RunError> {
-    let Batch {
-        jobs,
-        chunk,
-        eos,
-        processors,
-        prefill_tokens,
-    } = *batch;
-    let t = chunk
-        .iter()
-        .map(|&j| jobs[j].prompt.len())
-        .max()
-        .unwrap_or(0);
-    if t == 0 {
-        return Err(
-            candle_core::Error::Msg("a generation prompt encodes to no tokens".into()).into(),
-        );
+/// The run's callbacks and its results, by job.
+struct Io<'a, 'b> {
+    stop: &'a mut StopFn<'b>,
+    tick: &'a mut dyn FnMut(u64) -> Result<(), RunError>,
+    out: &'a mut [Option<(Vec<u32>, RowStop)>],
+}
+
+/// A row in flight.
+struct Row {
+    job: usize,
+    /// Prompt and new ids so far (the processors look at the whole sequence).
+    seq: Vec<u32>,
+    new: Vec<u32>,
+    /// Position of the next token.
+    pos: i64,
+}
+
+impl Row {
+    fn new(job: usize, jobs: &[GenJob]) -> Self {
+        Self {
+            job,
+            seq: jobs[job].prompt.clone(),
+            new: Vec::new(),
+            pos: jobs[job].prompt.len() as i64,
+        }
     }
-    let mut ids = Vec::new();
-    let mut pos = Vec::new();
-    for &j in chunk {
-        let p = &jobs[j].prompt;
-        let pad = t - p.len();
-        let mut row = vec![0u32; pad];
-        row.extend_from_slice(p);
-        ids.push(row);
-        pos.push(
-            (0..t)
-                .map(|i| if i < pad { -1 } else { (i - pad) as i64 })
-                .collect::<Vec<_>>(),
-        );
+}
+
+/// Leading key columns that every row sees none of, past which the cache is shifted left
+/// (at least this many, and at least half the cache).
+const MIN_DEAD_COLUMNS: usize = 16;
+
+impl Run<'_> {
+    /// Prefill `chunk` (left-padded to its longest prompt) into a new cache with room for
+    /// `room` more tokens per row; returns the cache and each row's last-position logits.
+    fn prefill(
+        &self,
+        chunk: &[usize],
+        room: usize,
+        tick: &mut dyn FnMut(u64) -> Result<(), RunError>,
+    ) -> Result<(KvCache, Vec<Vec<f32>>), RunError> {
+        let jobs = self.jobs;
+        let t = chunk
+            .iter()
+            .map(|&j| jobs[j].prompt.len())
+            .max()
+            .unwrap_or(0);
+        if t == 0 {
+            return Err(
+                candle_core::Error::Msg("a generation prompt encodes to no tokens".into()).into(),
+            );
+        }
+        let mut ids = Vec::new();
+        let mut pos = Vec::new();
+        for &j in chunk {
+            let p = &jobs[j].prompt;
+            let pad = t - p.len();
+            let mut row = vec![0u32; pad];
+            row.extend_from_slice(p);
+            ids.push(row);
+            pos.push(
+                (0..t)
+                    .map(|i| if i < pad { -1 } else { (i - pad) as i64 })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let mut cache = self.dec.new_cache(chunk.len());
+        cache.reserve(t + room);
+        // The prompt runs in column chunks of about `prefill_tokens` tokens, so a long few-shot
+        // prompt never holds more than that many tokens' activations at once.
+        let step = (self.prefill_tokens / chunk.len()).max(1);
+        let mut hidden = None;
+        for c0 in (0..t).step_by(step) {
+            let c1 = (c0 + step).min(t);
+            let cids: Vec<Vec<u32>> = ids.iter().map(|r| r[c0..c1].to_vec()).collect();
+            let cpos: Vec<Vec<i64>> = pos.iter().map(|r| r[c0..c1].to_vec()).collect();
+            hidden = Some(
+                self.dec
+                    .forward(&cids, &cpos, &mut cache, &mut || tick(0))?,
+            );
+            tick((chunk.len() * (c1 - c0)) as u64)?;
+        }
+        let Some(hidden) = hidden else {
+            return Err(candle_core::Error::Msg("empty prompt batch".into()).into());
+        };
+        Ok((cache, last_logits(self.dec, &hidden)?))
     }
-    let mut cache = dec.new_cache(chunk.len());
-    let longest_new = chunk.iter().map(|&j| jobs[j].max_new).max().unwrap_or(0);
-    cache.reserve(t + longest_new);
-    // The prompt runs in column chunks of about `prefill_tokens` tokens, so a long few-shot
-    // prompt never holds more than that many tokens' activations at once.
-    let step = (prefill_tokens / chunk.len()).max(1);
-    let mut hidden = None;
-    for c0 in (0..t).step_by(step) {
-        let c1 = (c0 + step).min(t);
-        let cids: Vec<Vec<u32>> = ids.iter().map(|r| r[c0..c1].to_vec()).collect();
-        let cpos: Vec<Vec<i64>> = pos.iter().map(|r| r[c0..c1].to_vec()).collect();
-        hidden = Some(dec.forward(&cids, &cpos, &mut cache, &mut || tick(0))?);
-        tick((chunk.len() * (c1 - c0)) as u64)?;
-    }
-    let Some(hidden) = hidden else {
-        return Err(candle_core::Error::Msg("empty prompt batch".into()).into());
-    };
-    let mut logits = last_logits(dec, &hidden)?;
-    // Active rows: (job index, sequence so far, new ids, next position).
-    let mut active: Vec<(usize, Vec<u32>, Vec<u32>, i64)> = chunk
-        .iter()
-        .map(|&j| {
-            (
-                j,
-                jobs[j].prompt.clone(),
-                Vec::new(),
-                jobs[j].prompt.len() as i64,
-            )
-        })
-        .collect();
-    loop {
-        let mut keep = Vec::new();
-        for (r, row) in active.iter_mut().enumerate() {
-            let (j, seq, new, _) = row;
-            let l = &mut logits[r];
-            processors.apply(l, seq, new.len(), eos);
-            let tok = argmax(l);
-            if eos.contains(&tok) {
-                out[*j] = Some((std::mem::take(new), RowStop::Eos));
-                continue;
-            }
-            new.push(tok);
-            seq.push(tok);
-            if stop(*j, new)? {
-                out[*j] = Some((std::mem::take(new), RowStop::Stop));
-            } else if new.len() >= jobs[*j].max_new {
-                out[*j] = Some((std::mem::take(new), RowStop::MaxTokens));
+
+    /// Pick `row`'s next token from its logits; `false` when the row is done (its result is
+    /// then in `io.out`).
+    fn pick(
+        &self,
+        row: &mut Row,
+        logits: &mut [f32],
+        io: &mut Io<'_, '_>,
+    ) -> Result<bool, RunError> {
+        self.processors
+            .apply(logits, &row.seq, row.new.len(), self.eos);
+        let tok = argmax(logits);
+        let done = if self.eos.contains(&tok) {
+            Some(RowStop::Eos)
+        } else {
+            row.new.push(tok);
+            row.seq.push(tok);
+            if (io.stop)(row.job, &row.new)? {
+                Some(RowStop::Stop)
+            } else if row.new.len() >= self.jobs[row.job].max_new {
+                Some(RowStop::MaxTokens)
             } else {
-                keep.push(r);
+                None
             }
+        };
+        match done {
+            Some(why) => {
+                io.out[row.job] = Some((std::mem::take(&mut row.new), why));
+                Ok(false)
+            }
+            None => Ok(true),
         }
-        if keep.is_empty() {
-            return Ok(());
-        }
-        if keep.len() != active.len() {
-            cache.select_rows(&keep)?;
-            let mut next = Vec::with_capacity(keep.len());
-            for (r, row) in active.into_iter().enumerate() {
-                if keep.contains(&r) {
-                    next.push(row);
+    }
+
+    /// Run `first` as one batch, refilling the slots of rows that finish from `waiting` while
+    /// other rows are still running.
+    fn batch(
+        &self,
+        first: &[usize],
+        waiting: &mut dyn Iterator<Item = usize>,
+        io: &mut Io<'_, '_>,
+    ) -> Result<(), RunError> {
+        let longest_new = first
+            .iter()
+            .map(|&j| self.jobs[j].max_new)
+            .max()
+            .unwrap_or(0);
+        let (mut cache, mut logits) = self.prefill(first, longest_new, io.tick)?;
+        let mut slots: Vec<Option<Row>> = first
+            .iter()
+            .map(|&j| Some(Row::new(j, self.jobs)))
+            .collect();
+        loop {
+            for (slot, l) in slots.iter_mut().zip(logits.iter_mut()) {
+                if let Some(row) = slot
+                    && !self.pick(row, l, io)?
+                {
+                    *slot = None;
                 }
             }
-            active = next;
+            // Rows that finished hand their slots to waiting prompts while others still run
+            // (when all finished together, the caller starts the next batch afresh).
+            while slots.iter().any(Option::is_some) {
+                let Some(free) = slots.iter().position(Option::is_none) else {
+                    break;
+                };
+                let Some(j) = waiting.next() else { break };
+                let (one, mut l) = self.prefill(&[j], 0, io.tick)?;
+                cache.place_row(free, &one, 0, self.jobs[j].prompt.len())?;
+                let mut row = Row::new(j, self.jobs);
+                if self.pick(&mut row, &mut l[0], io)? {
+                    slots[free] = Some(row);
+                }
+            }
+            let keep: Vec<usize> = (0..slots.len()).filter(|&r| slots[r].is_some()).collect();
+            if keep.is_empty() {
+                return Ok(());
+            }
+            if keep.len() != slots.len() {
+                cache.select_rows(&keep)?;
+                slots.retain(Option::is_some);
+            }
+            let dead = cache.dead_columns();
+            if dead >= MIN_DEAD_COLUMNS && dead * 2 >= cache.len() {
+                cache.drop_front(dead)?;
+            }
+            let rows: Vec<&mut Row> = slots.iter_mut().flatten().collect();
+            let step_ids: Vec<Vec<u32>> =
+                rows.iter().map(|r| vec![r.seq[r.seq.len() - 1]]).collect();
+            let step_pos: Vec<Vec<i64>> = rows.iter().map(|r| vec![r.pos]).collect();
+            for row in rows {
+                row.pos += 1;
+            }
+            let hidden = self
+                .dec
+                .forward(&step_ids, &step_pos, &mut cache, &mut || (io.tick)(0))?;
+            (io.tick)(step_ids.len() as u64)?;
+            logits = last_logits(self.dec, &hidden)?;
         }
-        let step_ids: Vec<Vec<u32>> = active
-            .iter()
-            .map(|(_, _, n, _)| vec![n[n.len() - 1]])
-            .collect();
-        let step_pos: Vec<Vec<i64>> = active.iter().map(|(_, _, _, p)| vec![*p]).collect();
-        for row in active.iter_mut() {
-            row.3 += 1;
-        }
-        let hidden = dec.forward(&step_ids, &step_pos, &mut cache, &mut || tick(0))?;
-        tick(active.len() as u64)?;
-        logits = last_logits(dec, &hidden)?;
     }
 }
 

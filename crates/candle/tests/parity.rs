@@ -344,14 +344,16 @@ fn finished_rows_leave_the_batch_without_changing_the_others() {
     // Row 0 also stops at an "EOS" id: its own 3rd greedy token.
     let eos_tok = ids(&prompts[0]["greedy"]["new_ids"])[2];
     // The whole prompt in one forward, and in chunks of 3 tokens across the rows (so a chunk
-    // holds only padding for the shorter rows).
-    for prefill in [4096, 3] {
+    // holds only padding for the shorter rows). With 2 or 3 slots for 6 prompts whose rows end
+    // at different lengths, rows that finish hand their slots to waiting prompts (continuous
+    // batching); one slot runs the prompts one by one.
+    for (batch, prefill) in [(8, 4096), (8, 3), (2, 4096), (3, 3), (1, 4096)] {
         let out = generate_with_prefill(
             model.decoder(),
             &jobs,
             &[eos_tok],
             &Processors::default(),
-            8,
+            batch,
             prefill,
             &mut |_, _| Ok(false),
             &mut |_| Ok(()),
