@@ -19,6 +19,7 @@ pub mod generate;
 pub mod gguf;
 pub mod gguf_scan;
 pub mod head;
+mod kv_cache;
 pub mod linear;
 pub mod load;
 pub mod lora;
