@@ -117,15 +117,8 @@ impl KvCache {
         }
         let keep = s - n;
         for kv in self.layers.iter_mut().flatten() {
-            let cap = kv.0.dim(2)?;
-            let want = (cap - n).max(keep);
-            let moved = |buf: &Tensor| -> candle_core::Result<Tensor> {
-                let (b, nkv, _, hd) = buf.dims4()?;
-                let new = Tensor::zeros((b, nkv, want, hd), buf.dtype(), buf.device())?;
-                new.slice_set(&buf.narrow(2, n, keep)?.contiguous()?, 2, 0)?;
-                Ok(new)
-            };
-            *kv = (moved(&kv.0)?, moved(&kv.1)?);
+            let want = (kv.0.dim(2)? - n).max(keep);
+            *kv = (moved(&kv.0, want, n, keep)?, moved(&kv.1, want, n, keep)?);
         }
         for row in self.key_pos.iter_mut() {
             row.drain(..n);
@@ -150,16 +143,12 @@ impl KvCache {
             .map_or(0, |(kb, _)| kb.dim(2).unwrap_or(0));
         if cap < s {
             let want = self.reserve.max(s).max(if cap > 0 { 2 * cap } else { 0 });
-            let grow = |buf: Option<&Tensor>| -> candle_core::Result<Tensor> {
-                let new = Tensor::zeros((b, nkv, want, hd), like.dtype(), like.device())?;
-                if let Some(buf) = buf.filter(|_| old > 0) {
-                    new.slice_set(&buf.narrow(2, 0, old)?.contiguous()?, 2, 0)?;
-                }
-                Ok(new)
-            };
             let (kb, vb) = match &self.layers[li] {
-                Some((kb, vb)) => (grow(Some(kb))?, grow(Some(vb))?),
-                None => (grow(None)?, grow(None)?),
+                Some((kb, vb)) => (moved(kb, want, 0, old)?, moved(vb, want, 0, old)?),
+                None => {
+                    let empty = || Tensor::zeros((b, nkv, want, hd), like.dtype(), like.device());
+                    (empty()?, empty()?)
+                }
             };
             self.layers[li] = Some((kb, vb));
         }
@@ -185,6 +174,17 @@ impl KvCache {
         vb.slice_set(&v.contiguous()?, 2, old)?;
         Ok((kb.narrow(2, 0, s)?, vb.narrow(2, 0, s)?))
     }
+}
+
+/// A zeroed buffer shaped like `buf` with `cap` key slots, holding `buf`'s slots
+/// `from..from + len` at its front (growing the cache, or dropping its dead front).
+fn moved(buf: &Tensor, cap: usize, from: usize, len: usize) -> candle_core::Result<Tensor> {
+    let (b, nkv, _, hd) = buf.dims4()?;
+    let new = Tensor::zeros((b, nkv, cap, hd), buf.dtype(), buf.device())?;
+    if len > 0 {
+        new.slice_set(&buf.narrow(2, from, len)?.contiguous()?, 2, 0)?;
+    }
+    Ok(new)
 }
 
 #[cfg(test)]
