@@ -1,11 +1,17 @@
-//! `cargo run --release -p sparkbench-candle --example kernels`: the decoding dot products
-//! alone, the dispatched kernel (AVX-512 where the CPU has it) against the portable one, in
-//! the same process on the same data: the attention scores of one new token (three query
-//! heads of 64 against 1,770 cached keys) and a tied output head (8 rows of 576 against
-//! 4,096 vocabulary rows). Best of five; single-threaded.
+//! `cargo run --release -p sparkbench-candle --example kernels`: the decoding kernels alone,
+//! the dispatched kernel (AVX-512 where the CPU has it) against the portable one, in the same
+//! process on the same data:
+//! - dot products (single-threaded): the attention scores of one new token (three query heads
+//!   of 64 against 1,770 cached keys) and a tied output head (8 rows of 576 against 4,096
+//!   vocabulary rows);
+//! - the few-row matmuls of a decode step (on the thread pool): 8 and 2 rows through 30
+//!   layers' worth of SmolLM2-135M's projection weights, 424 MB, more than any cache holds.
+//!
+//! Best of five.
 
 use std::time::Instant;
 
+use sparkbench_candle::cpu_matmul::{FewRows, few_rows};
 use sparkbench_candle::fastmath::{dots, dots_portable};
 
 type Dots = fn(&[f32], usize, &[&[f32]], &mut [f32]);
@@ -41,9 +47,51 @@ fn case(name: &str, hd: usize, rows: usize, n: usize, stride: usize, reps: usize
     );
 }
 
+/// Milliseconds for one pass of `rows` input rows through every weight, best of five.
+fn pass(weights: &[(usize, usize, Vec<f32>)], rows: usize, kernel: FewRows) -> f64 {
+    let x: Vec<f32> = (0..rows * 1536)
+        .map(|i| ((i * 13) % 100) as f32 / 100.0)
+        .collect();
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        for (k, n, w) in weights {
+            std::hint::black_box(few_rows(&x[..rows * k], w, (rows, *k, *n), kernel));
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    best * 1e3
+}
+
+fn decode_matmuls() {
+    // Per layer: q/k/v joined (576 -> 960), gate/up joined (576 -> 3072), o, down.
+    let shapes = [(576, 960), (576, 3072), (576, 576), (1536, 576)];
+    let weights: Vec<(usize, usize, Vec<f32>)> = (0..30)
+        .flat_map(|_| shapes)
+        .map(|(k, n)| {
+            let w = (0..k * n)
+                .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+                .collect();
+            (k, n, w)
+        })
+        .collect();
+    let bytes: usize = weights.iter().map(|(_, _, w)| w.len() * 4).sum();
+    for rows in [8, 2] {
+        let portable = pass(&weights, rows, FewRows::Portable);
+        let dispatched = pass(&weights, rows, FewRows::Dispatched);
+        println!(
+            "decode matmuls, {rows} rows       portable {portable:>6.1} ms ({:>4.1} GB/s)   dispatched {dispatched:>6.1} ms ({:>4.1} GB/s)   {:.2}x",
+            bytes as f64 / portable / 1e6,
+            bytes as f64 / dispatched / 1e6,
+            portable / dispatched
+        );
+    }
+}
+
 fn main() {
     // Keys of one key-value head in a (rows, kv heads, positions, 64) cache.
     case("attention, hd 64, 3 rows", 64, 3, 1770, 64, 400);
     // Rows of a (vocab, 576) embedding used as the head.
     case("head, 576 wide, 8 rows", 576, 8, 4096, 576, 20);
+    decode_matmuls();
 }

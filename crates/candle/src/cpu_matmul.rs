@@ -2,10 +2,10 @@
 //! - [`matmul_transposed`]: the weight stored transposed, `(in, out)`, once at load. The matmul
 //!   then reads the weight along its rows while packing it (about 15% faster than candle's
 //!   matmul on the model's `(out, in)` layout, measured on the decoder's shapes), and writes its
-//!   output without first zero-filling it. A few rows (decoding) skip the packing altogether:
-//!   each weight row is read once and added, scaled, into every output row, four weight rows
-//!   per pass over the outputs (the same sums in the same order, 1.5-1.8x the bandwidth of one
-//!   row per pass, measured on the decoder's shapes).
+//!   output without first zero-filling it. A few rows (decoding) skip the packing altogether
+//!   ([`few_rows`]): each weight value is read once and added, scaled, into every output row,
+//!   in register tiles on AVX-512 ([`crate::few_rows_avx512`]), else four weight rows per pass
+//!   over the outputs in memory (the same sums in the same order either way).
 //! - [`small_matmul`]: a few rows against a weight in the model's `(out, in)` layout (the tied
 //!   output head while decoding): every weight row is read once and dotted with each input row
 //!   while it is in cache, instead of packing the whole matrix for 8 rows.
@@ -98,7 +98,7 @@ impl CustomOp2 for TransposedMatmul {
         let o = Operands::new("transposed-matmul", (xs, xl), (ws, wl), true)?;
         let (k, n) = o.dims;
         let out = if o.rows <= MAX_SMALL_ROWS {
-            few_rows(o.x, o.w, o.rows, k, n)
+            few_rows(o.x, o.w, (o.rows, k, n), FewRows::Dispatched)
         } else {
             many_rows(o.x, o.w, o.rows, k, n)
         };
@@ -107,7 +107,7 @@ impl CustomOp2 for TransposedMatmul {
 }
 
 fn many_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-    let threads = candle_core::utils::get_num_threads();
+    let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -125,14 +125,49 @@ fn many_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
     }
 }
 
-fn few_rows(x: &[f32], w: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+/// The inner loop of [`few_rows`]. Both give the same values, bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FewRows {
+    /// Register tiles on AVX-512 ([`crate::few_rows_avx512`]) where the CPU has it, else
+    /// [`FewRows::Portable`].
+    Dispatched,
+    /// Four weight rows added into each output row in memory, per pass.
+    Portable,
+}
+
+/// `x (m × k) · w (k × n)`, both row-major, for a few rows `m` (decoding): the weight is read
+/// once, in column blocks spread over the thread pool, with no packing.
+///
+/// # Panics
+/// When `x` holds fewer than `m·k` values or `w` fewer than `k·n`.
+pub fn few_rows(
+    x: &[f32],
+    w: &[f32],
+    (m, k, n): (usize, usize, usize),
+    kernel: FewRows,
+) -> Vec<f32> {
+    assert!(
+        x.len() >= m * k && w.len() >= k * n,
+        "few_rows: operands smaller than {m}×{k}, {k}×{n}"
+    );
+    let tiled = kernel == FewRows::Dispatched && crate::few_rows_avx512::applies();
+    let block = if tiled {
+        // Two blocks per thread, whole vectors wide.
+        let threads = rayon::current_num_threads().max(1);
+        n.div_ceil(2 * threads).next_multiple_of(16).max(16)
+    } else {
+        BLOCK
+    };
     let blocks: Vec<(usize, Vec<f32>)> = (0..n)
-        .step_by(BLOCK)
+        .step_by(block)
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|j0| {
-            let width = BLOCK.min(n - j0);
+            let width = block.min(n - j0);
             let mut acc = vec![0f32; m * width];
+            if tiled && crate::few_rows_avx512::try_block(x, w, (m, k, n), j0, width, &mut acc) {
+                return (j0, acc);
+            }
             let wrow = |kk: usize| &w[kk * n + j0..kk * n + j0 + width];
             // Four weight rows at a time: each output row is read and written once per four.
             let mut kk = 0;
@@ -334,6 +369,24 @@ mod tests {
                     "{m}×{k}×{n}: {a} vs {b}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn few_rows_kernels_agree_bit_for_bit() {
+        // Decoder-like widths, every row count of a tile and two tiles, loose columns.
+        for (m, k, n) in [
+            (1, 576, 960),
+            (2, 64, 200),
+            (5, 100, 333),
+            (8, 576, 577),
+            (16, 37, 100),
+        ] {
+            let x: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.013).sin()).collect();
+            let w: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.007).cos()).collect();
+            let fast = few_rows(&x, &w, (m, k, n), FewRows::Dispatched);
+            let plain = few_rows(&x, &w, (m, k, n), FewRows::Portable);
+            assert_eq!(fast, plain, "{m}×{k}×{n}");
         }
     }
 

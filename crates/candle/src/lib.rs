@@ -14,6 +14,7 @@ pub mod device;
 mod dots_avx512;
 pub mod error;
 pub mod fastmath;
+mod few_rows_avx512;
 pub mod fused;
 pub mod generate;
 pub mod gguf;
