@@ -5,14 +5,18 @@
 //!   of 64 against 1,770 cached keys) and a tied output head (8 rows of 576 against 4,096
 //!   vocabulary rows);
 //! - the few-row matmuls of a decode step (on the thread pool): 8 and 2 rows through 30
-//!   layers' worth of SmolLM2-135M's projection weights, 424 MB, more than any cache holds.
+//!   layers' worth of SmolLM2-135M's projection weights, 424 MB, more than any cache holds;
+//! - the attention of a decode step (on the thread pool): scores then weighted values for 8
+//!   rows × 3 key-value heads × 30 layers, three queries each against 1,770 cached positions
+//!   (a 652 MB cache), the softmax left out.
 //!
 //! Best of five.
 
 use std::time::Instant;
 
+use rayon::prelude::*;
 use sparkbench_candle::cpu_matmul::{FewRows, few_rows};
-use sparkbench_candle::fastmath::{dots, dots_portable};
+use sparkbench_candle::fastmath::{dots, dots_portable, weighted_sum, weighted_sum_portable};
 
 type Dots = fn(&[f32], usize, &[&[f32]], &mut [f32]);
 
@@ -88,10 +92,61 @@ fn decode_matmuls() {
     }
 }
 
+/// Milliseconds for the scores and weighted values of every (row, head, layer) group, with
+/// the dispatched kernels or the portable ones, best of five.
+fn attention_step(keys: &[f32], vals: &[f32], n: usize, portable: bool) -> f64 {
+    let hd = 64;
+    let groups = keys.len() / (n * hd);
+    let q: Vec<f32> = (0..3 * hd)
+        .map(|i| ((i * 31) % 100) as f32 / 100.0)
+        .collect();
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        (0..groups).into_par_iter().for_each(|g| {
+            let base = g * n * hd;
+            let ks: Vec<&[f32]> = (0..n).map(|j| &keys[base + j * hd..][..hd]).collect();
+            let vs: Vec<&[f32]> = (0..n).map(|j| &vals[base + j * hd..][..hd]).collect();
+            let mut p = vec![0f32; 3 * n];
+            let mut out = vec![0f32; 3 * hd];
+            if portable {
+                dots_portable(&q, hd, &ks, &mut p);
+                weighted_sum_portable(&p, &vs, hd, &mut out);
+            } else {
+                dots(&q, hd, &ks, &mut p);
+                weighted_sum(&p, &vs, hd, &mut out);
+            }
+            std::hint::black_box(&out);
+        });
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    best * 1e3
+}
+
+fn decode_attention() {
+    let (n, groups) = (1770, 8 * 3 * 30);
+    let cache = |seed: usize| -> Vec<f32> {
+        (0..groups * n * 64)
+            .map(|i| (((i + seed) * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect()
+    };
+    let (keys, vals) = (cache(0), cache(1));
+    let bytes = (keys.len() + vals.len()) * 4;
+    let portable = attention_step(&keys, &vals, n, true);
+    let dispatched = attention_step(&keys, &vals, n, false);
+    println!(
+        "decode attention, 8 rows     portable {portable:>6.1} ms ({:>4.1} GB/s)   dispatched {dispatched:>6.1} ms ({:>4.1} GB/s)   {:.2}x",
+        bytes as f64 / portable / 1e6,
+        bytes as f64 / dispatched / 1e6,
+        portable / dispatched
+    );
+}
+
 fn main() {
     // Keys of one key-value head in a (rows, kv heads, positions, 64) cache.
     case("attention, hd 64, 3 rows", 64, 3, 1770, 64, 400);
     // Rows of a (vocab, 576) embedding used as the head.
     case("head, 576 wide, 8 rows", 576, 8, 4096, 576, 20);
     decode_matmuls();
+    decode_attention();
 }

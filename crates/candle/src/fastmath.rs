@@ -247,9 +247,19 @@ dispatch!(
     dots_portable(lhs: &[f32], hd: usize, keys: &[&[f32]], out: &mut [f32]) => dots_body
 );
 
+/// `out[r] += Σ_j p[r·n + j] · vals[j]` for the `hd`-long rows of `out` (the attention output
+/// of a few queries while decoding): [`crate::weighted_sum_avx512`] where it applies, else
+/// [`weighted_sum_portable`]; the same sums bit for bit.
+pub fn weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) {
+    if !crate::weighted_sum_avx512::try_weighted_sum(p, vals, hd, out) {
+        weighted_sum_portable(p, vals, hd, out);
+    }
+}
+
 dispatch!(
-    /// `out[r] += Σ_j p[r·n + j] · vals[j]` for the `hd`-long rows of `out`.
-    weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) => weighted_sum_body
+    /// [`weighted_sum`] one value row into one output row at a time, with the compiler's
+    /// vectors.
+    weighted_sum_portable(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) => weighted_sum_body
 );
 
 dispatch!(

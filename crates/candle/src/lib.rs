@@ -30,6 +30,7 @@ mod qkv;
 pub mod rope;
 pub mod scoring;
 mod vocab_blocks;
+mod weighted_sum_avx512;
 pub mod weights;
 
 pub use error::LoadError;
