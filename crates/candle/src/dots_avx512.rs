@@ -26,8 +26,9 @@ const PREFETCH_KEYS: usize = 32;
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_MAX_HD: usize = 128;
 
-/// Whether the CPU has AVX-512F and `hd` is a whole number of vectors.
-fn applies(hd: usize) -> bool {
+/// Whether the CPU has AVX-512F and `hd` is a whole number of vectors (also the condition of
+/// [`crate::weighted_sum_avx512`]).
+pub(crate) fn applies(hd: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         hd > 0 && hd.is_multiple_of(W) && std::arch::is_x86_feature_detected!("avx512f")

@@ -33,25 +33,12 @@ const MAX_ROWS: usize = 6;
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_KEYS: usize = 32;
 
-/// Whether the CPU has AVX-512F and `hd` is a whole number of vectors.
-fn applies(hd: usize) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        hd > 0 && hd.is_multiple_of(W) && std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = hd;
-        false
-    }
-}
-
 /// `out[r·hd + d] += Σ_j p[r·n + j] · vals[j][d]` for the `hd`-long rows of `out` (`n` =
 /// `vals.len()`), when this CPU and these operands suit the kernel (AVX-512F, `hd` a multiple
 /// of 16, every value row at least `hd` long, `p` at least `rows × n`); returns false, with
 /// nothing written, otherwise.
 pub fn try_weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) -> bool {
-    if !applies(hd) {
+    if !crate::dots_avx512::applies(hd) {
         return false;
     }
     let rows = out.len() / hd;
@@ -71,7 +58,7 @@ pub fn try_weighted_sum(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) 
                     1
                 };
                 let at = Pass { r0, d0, hd };
-                // SAFETY: AVX-512F is present (`applies`); rows r0..r0 + n_rows are within
+                // SAFETY: AVX-512F is present (`dots_avx512::applies`); rows r0..r0 + n_rows are within
                 // out and p, and d0 + vectors·16 <= hd <= every value row's length (checked
                 // above).
                 unsafe { pass_any(n_rows, vectors, at, p, vals, out) };
@@ -182,25 +169,9 @@ unsafe fn pass<const R: usize, const V: usize>(
 mod tests {
     use super::*;
 
-    /// The portable order: per output value, `p · v` added in increasing key order, zero
-    /// weights skipped.
-    fn reference(p: &[f32], vals: &[&[f32]], hd: usize, out: &mut [f32]) {
-        let n = vals.len();
-        for (j, v) in vals.iter().enumerate() {
-            for (r, o) in out.chunks_exact_mut(hd).enumerate() {
-                let w = p[r * n + j];
-                if w != 0.0 {
-                    for (o, &x) in o.iter_mut().zip(v.iter()) {
-                        *o += w * x;
-                    }
-                }
-            }
-        }
-    }
-
     #[test]
     fn equals_the_portable_sums_bit_for_bit() {
-        if !applies(16) {
+        if !crate::dots_avx512::applies(16) {
             eprintln!("skipped: this CPU has no AVX-512F, so the kernel never runs here");
             return;
         }
@@ -228,7 +199,7 @@ mod tests {
                 .collect();
             let start: Vec<f32> = (0..rows * hd).map(|i| i as f32 * 0.5 - 3.0).collect();
             let mut want = start.clone();
-            reference(&p, &vals, hd, &mut want);
+            crate::fastmath::weighted_sum_portable(&p, &vals, hd, &mut want);
             let mut got = start.clone();
             assert!(try_weighted_sum(&p, &vals, hd, &mut got));
             assert_eq!(
