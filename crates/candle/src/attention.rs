@@ -8,7 +8,10 @@
 //! calls for the query rows of all heads sharing those keys, or, while decoding (a query or
 //! two), with plain dot products that read each key once. The softmax is the one of
 //! [`crate::fused::AttnSoftmax`] (keys a query does not see get probability 0) with the
-//! vectorized `exp` of [`crate::fastmath`]. A query that sees nothing (padding) gets zeros.
+//! vectorized `exp` of [`crate::fastmath`], in two passes over a query's scores (the largest,
+//! then `exp` and the sum); the division by the sum comes after the product with the values,
+//! on `head_dim` outputs instead of on every key. A query that sees nothing (padding) gets
+//! zeros.
 //! The output is written as `(b, t, heads × head_dim)`, the layout the output projection reads.
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape};
@@ -174,46 +177,41 @@ impl TiledAttention<'_> {
         (self.ranges.lo[qi] as usize, self.ranges.hi[qi] as usize)
     }
 
-    /// In place over the tile's keys `lo..lo + row.len()`: the probabilities of query `i` of
-    /// row `r` (0 for keys it does not see; all 0 for a padding query).
-    fn softmax_row(&self, row: &mut [f32], r: usize, i: usize, lo: usize, scale: f32) {
+    /// In place over the tile's keys `lo..lo + row.len()`: the unnormalized probabilities
+    /// `exp(score·scale - max)` of query `i` of row `r` (0 for keys it does not see; all 0 for
+    /// a padding query). Returns their sum, by which the caller divides the query's output
+    /// after the product with the values (as flash attention does: one division per output
+    /// value instead of one per key).
+    fn exp_row(&self, row: &mut [f32], r: usize, i: usize, lo: usize, scale: f32) -> f32 {
         let qi = r * self.vis.t + i;
         let (a, z) = self.range(qi);
         if z <= a {
             row.fill(0.0);
-            return;
+            return 0.0;
         }
         // Only the query's own range is scored; the rest of the tile's range is 0.
         row[..a - lo].fill(0.0);
         row[z - lo..].fill(0.0);
         let seen = &mut row[a - lo..z - lo];
-        let dense = self.ranges.dense[qi];
+        let dense = self.ranges.dense[qi] && self.softcap.is_none() && scale > 0.0;
         let (g0, g1) = self.ranges.gap[qi];
         let (g0, g1) = (g0 as usize, g1 as usize);
-        if dense && self.softcap.is_none() && g1 > g0 {
+        if dense && g1 > g0 {
             // A branch's query: its trunk's keys, then its own; the keys between get 0.
             let (left, rest) = seen.split_at_mut(g0 - a);
             let (mid, right) = rest.split_at_mut(g1 - g0);
             mid.fill(0.0);
-            let max = crate::fastmath::scale_max(left, scale)
-                .max(crate::fastmath::scale_max(right, scale));
-            let sum =
-                crate::fastmath::exp_sub_sum(left, max) + crate::fastmath::exp_sub_sum(right, max);
-            for x in left.iter_mut().chain(right.iter_mut()) {
-                *x /= sum;
-            }
-            return;
+            let max = crate::fastmath::max(left).max(crate::fastmath::max(right)) * scale;
+            return crate::fastmath::scaled_exp_sum(left, scale, max)
+                + crate::fastmath::scaled_exp_sum(right, scale, max);
         }
-        let max = if dense && self.softcap.is_none() {
-            crate::fastmath::scale_max(seen, scale)
-        } else {
-            self.mask_row(seen, r, i, a, scale)
-        };
+        if dense {
+            let max = crate::fastmath::max(seen) * scale;
+            return crate::fastmath::scaled_exp_sum(seen, scale, max);
+        }
+        let max = self.mask_row(seen, r, i, a, scale);
         // Keys the query does not see are -inf here, and exp_sub_sum makes them exactly 0.
-        let sum = crate::fastmath::exp_sub_sum(seen, max);
-        for x in seen.iter_mut() {
-            *x /= sum;
-        }
+        crate::fastmath::exp_sub_sum(seen, max)
     }
 
     /// Scale (and soft-cap) the scores of query `i` of row `r` for keys `a..`, `-inf` where it
@@ -318,10 +316,11 @@ impl CustomOp3 for TiledAttention<'_> {
                     )
                 }
             };
-            for (row, sc) in scores.chunks_mut(n).enumerate() {
-                let i = i0 + row / n_rep;
-                self.softmax_row(sc, r, i, lo, scale);
-            }
+            let sums: Vec<f32> = scores
+                .chunks_mut(n)
+                .enumerate()
+                .map(|(row, sc)| self.exp_row(sc, r, i0 + row / n_rep, lo, scale))
+                .collect();
             let tile_out = if decoding {
                 let vals: Vec<&[f32]> = (lo..hi).map(|j| v.row(r, g, j, hd)).collect();
                 let mut tile_out = vec![0f32; rows * hd];
@@ -337,13 +336,18 @@ impl CustomOp3 for TiledAttention<'_> {
                     )
                 }
             };
-            for (row, src) in tile_out.chunks(hd).enumerate() {
+            for (row, (src, &sum)) in tile_out.chunks(hd).zip(&sums).enumerate() {
+                if sum == 0.0 {
+                    continue; // a padding query: zeros, already there
+                }
                 let (i, h) = (i0 + row / n_rep, g * n_rep + row % n_rep);
                 let off = ((r * t + i) * nh + h) * hd;
                 // SAFETY: (r, i, h) belongs to this task alone (h's group is g, i in its
-                // tile); off + hd <= b·t·nh·hd.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(src.as_ptr(), out_ptr.get().add(off), hd);
+                // tile); off + hd <= b·t·nh·hd, inside `out`, which nothing else borrows
+                // while the tasks run.
+                let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(off), hd) };
+                for (d, &x) in dst.iter_mut().zip(src) {
+                    *d = x / sum;
                 }
             }
         });

@@ -65,6 +65,49 @@ fn exp_sub_sum_body(xs: &mut [f32], sub: f32) -> f32 {
 }
 
 #[inline(always)]
+fn scaled_exp_sum_body(xs: &mut [f32], scale: f32, sub: f32) -> f32 {
+    // `x * scale` is rounded before `sub` is taken, as scaling first and then [`exp_sub_sum`] does.
+    let e = |x: f32| {
+        let x = x * scale;
+        if x == f32::NEG_INFINITY {
+            0.0
+        } else {
+            exp1(x - sub)
+        }
+    };
+    let mut acc = [0f32; LANES];
+    let mut chunks = xs.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        for (a, x) in acc.iter_mut().zip(c.iter_mut()) {
+            *x = e(*x);
+            *a += *x;
+        }
+    }
+    let mut tail = 0f32;
+    for x in chunks.into_remainder() {
+        *x = e(*x);
+        tail += *x;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+#[inline(always)]
+fn max_body(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (m, &x) in acc.iter_mut().zip(c) {
+            *m = if x > *m { x } else { *m };
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .chain(&acc)
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a })
+}
+
+#[inline(always)]
 fn sum_exp_sub_body(xs: &[f32], sub: f32) -> f32 {
     let mut acc = [0f32; LANES];
     let chunks = xs.chunks_exact(LANES);
@@ -75,24 +118,6 @@ fn sum_exp_sub_body(xs: &[f32], sub: f32) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + tail
-}
-
-#[inline(always)]
-fn scale_max_body(xs: &mut [f32], scale: f32) -> f32 {
-    let mut acc = [f32::NEG_INFINITY; LANES];
-    let mut chunks = xs.chunks_exact_mut(LANES);
-    for c in &mut chunks {
-        for (m, x) in acc.iter_mut().zip(c.iter_mut()) {
-            *x *= scale;
-            *m = if *x > *m { *x } else { *m };
-        }
-    }
-    let mut max = f32::NEG_INFINITY;
-    for x in chunks.into_remainder() {
-        *x *= scale;
-        max = if *x > max { *x } else { max };
-    }
-    acc.iter().fold(max, |a, &b| if b > a { b } else { a })
 }
 
 fn max_first_body(xs: &[f32]) -> (f32, usize) {
@@ -223,8 +248,17 @@ dispatch!(
 );
 
 dispatch!(
-    /// `xs[i] *= scale` in place; returns the largest (NaN-free input assumed).
-    scale_max(xs: &mut [f32], scale: f32) -> f32 => scale_max_body
+    /// `xs[i] = exp(xs[i]·scale - sub)` in place (0 where `xs[i]·scale` is `-inf`); returns
+    /// their sum. The same values bit for bit as scaling `xs` first and then [`exp_sub_sum`],
+    /// in one pass instead of two.
+    scaled_exp_sum(xs: &mut [f32], scale: f32, sub: f32) -> f32 => scaled_exp_sum_body
+);
+
+dispatch!(
+    /// The largest value (`-inf` for none; NaNs are never the largest). For `scale > 0`,
+    /// `max(xs)·scale` is exactly the largest `xs[i]·scale` (rounding is monotonic), so the
+    /// softmax finds its maximum without writing the scaled scores.
+    max(xs: &[f32]) -> f32 => max_body
 );
 
 dispatch!(
@@ -355,10 +389,31 @@ mod tests {
         assert_eq!(max_first(&ties), (30.0, 301));
         assert_eq!(max_first(&[f32::NEG_INFINITY; 3]), (f32::NEG_INFINITY, 0));
         assert_eq!(max_first(&[1.0, 2.0, 2.0]), (2.0, 1));
-        let mut c = xs.clone();
-        let m = scale_max(&mut c, 0.5);
-        assert_eq!(m, xs.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b * 0.5)));
-        assert!(c.iter().zip(&xs).all(|(c, x)| *c == x * 0.5));
+        // The softmax's two passes: the largest raw score times the scale is the largest
+        // scaled score, and one pass of scale-then-exp gives the bits of scaling first.
+        for scale in [0.125f32, 0.37, 3.0] {
+            let m = max(&xs) * scale;
+            assert_eq!(
+                m,
+                xs.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b * scale))
+            );
+            let mut scaled: Vec<f32> = xs.iter().map(|x| x * scale).collect();
+            scaled[7] = f32::NEG_INFINITY;
+            let want = exp_sub_sum(&mut scaled, m);
+            let mut c = xs.clone();
+            c[7] = f32::NEG_INFINITY;
+            let got = scaled_exp_sum(&mut c, scale, m);
+            assert_eq!(got.to_bits(), want.to_bits());
+            assert!(
+                c.iter()
+                    .zip(&scaled)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+            assert_eq!(c[7], 0.0);
+        }
+        assert_eq!(max(&[f32::NEG_INFINITY; 3]), f32::NEG_INFINITY);
+        assert_eq!(max(&[]), f32::NEG_INFINITY);
+        assert_eq!(max(&[1.0, f32::NAN, 2.0]), 2.0);
         let g: Vec<f32> = xs.iter().map(|x| x * 0.5).collect();
         let u: Vec<f32> = xs.iter().map(|x| x.cos()).collect();
         let mut o = vec![0f32; g.len()];
