@@ -2,6 +2,7 @@
 """Compare sparkbench with lm-eval: the timing table and per-document agreement (stdlib only).
 
     compare.py table MEASUREMENTS.tsv     the table bench/vs-lm-eval.sh prints
+                                          (with several rounds of a task: medians, see table())
     compare.py samples LM_EVAL.jsonl SPARKBENCH.jsonl   one task's per-document comparison
 
 A document's decision is, for multiple choice, the argmax of the per-choice loglikelihoods in
@@ -12,6 +13,7 @@ with its metrics (exact_match). Samples are matched by (doc_id, filter).
 
 import json
 import math
+import statistics
 import sys
 from pathlib import Path
 
@@ -138,16 +140,60 @@ def find_samples(run_dir):
     return found[0] if found else None
 
 
+# The columns measurements.tsv must have; `round` (1, 2, ... with --repeat) came later, and a file
+# without it is a file of one round.
+COLUMNS = ("task", "tool", "limit", "wall_s", "max_rss_kb", "exit", "dir")
+TOOLS = ("lm-eval", "sparkbench")
+
+
+def _field(path, n, row, name, kind, want):
+    """Cell `name` of line n as kind (int or float), which must be finite and, where want says
+    "positive", above zero; else a CompareError naming the file, line, field and value."""
+    text = row[name]
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or ("positive" in want and value <= 0):
+        raise CompareError(f"{path} line {n}: {name} is '{text}', not {want}")
+    return value
+
+
 def read_measurements(path):
+    """The rows of measurements.tsv as dicts of its cells, plus `line` (the line number), `round`
+    (an int; 1 where the file has no round column) and, for a run that exited 0, `wall` (seconds,
+    float) and `rss_kb` (int)."""
     rows = []
+    first_line = {}
     try:
         with open(path, encoding="utf-8") as f:
             header = f.readline().rstrip("\n").split("\t")
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                raise CompareError(f"{path} line 1: the header has no {', '.join(missing)} column "
+                                   f"(expected: {' '.join(COLUMNS)} round)")
             for n, line in enumerate(f, 2):
+                if not line.strip():
+                    continue
                 cells = line.rstrip("\n").split("\t")
                 if len(cells) != len(header):
-                    raise CompareError(f"{path} line {n}: {len(cells)} cells, the header has {len(header)}")
-                rows.append(dict(zip(header, cells)))
+                    raise CompareError(f"{path} line {n}: {len(cells)} tab-separated cells, the header has "
+                                       f"{len(header)} ({' '.join(header)})")
+                row = dict(zip(header, cells))
+                row["line"] = n
+                if row["tool"] not in TOOLS:
+                    raise CompareError(f"{path} line {n}: tool is '{row['tool']}', not one of {', '.join(TOOLS)}")
+                row["round"] = _field(path, n, row, "round", int, "a positive whole number") if "round" in header else 1
+                _field(path, n, row, "exit", int, "a whole number (an exit status)")
+                if row["exit"] == "0":
+                    row["wall"] = _field(path, n, row, "wall_s", float, "a positive number of seconds")
+                    row["rss_kb"] = _field(path, n, row, "max_rss_kb", int, "a whole number of KiB")
+                key = (row["task"], row["tool"], row["round"])
+                if key in first_line:
+                    raise CompareError(f"{path} line {n}: {row['task']} {row['tool']} round {row['round']} "
+                                       f"again (first on line {first_line[key]})")
+                first_line[key] = n
+                rows.append(row)
     except OSError as e:
         raise CompareError(f"cannot read {path}: {e}") from e
     return rows
@@ -161,71 +207,139 @@ def agreement_text(result):
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
+def rounds_text(rounds):
+    """'round 2' or 'rounds 1, 3'."""
+    return f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))}"
+
+
+def task_row(task, task_rows, notes):
+    """One task's cells, by column key, and its notes appended to notes. With several rounds: the
+    median wall time of each tool (documents/s from it), the median of the per-round speed-ups and
+    their range, the largest peak RSS, and the decisions of every round compared."""
+    rounds = sorted({r["round"] for r in task_rows})
+    several = len(rounds) > 1
+    label = (lambda rnd: f" round {rnd}") if several else (lambda rnd: "")
+    cells = {"task": task}
+    runs = {tool: {r["round"]: r for r in task_rows if r["tool"] == tool} for tool in TOOLS}
+    counts = [len(runs[tool]) for tool in TOOLS if runs[tool]]
+    cells["rounds"] = str(counts[0]) if len(set(counts)) == 1 else "/".join(map(str, counts))
+    scored = {tool: {} for tool in TOOLS}  # tool -> round -> (wall, docs, samples)
+    complete = {}  # tool -> every round of it ran and wrote samples
+    doc_counts = []
+    for tool in TOOLS:
+        by_round = runs[tool]
+        if not by_round:
+            cells[tool, "s"] = cells[tool, "rate"] = cells[tool, "mib"] = "-"
+            continue
+        failed = [(rnd, r) for rnd, r in sorted(by_round.items()) if r["exit"] != "0"]
+        for rnd, r in failed:
+            notes.append(f"{task}{label(rnd)}: {tool} exited {r['exit']}; see {r['dir']}/log.txt")
+        walls, rss, docs_of_tool = [], [], []
+        for rnd, r in sorted(by_round.items()):
+            if r["exit"] != "0":
+                continue
+            walls.append(r["wall"])
+            rss.append(r["rss_kb"])
+            s = find_samples(Path(r["dir"]) / "out")
+            if s is None:
+                notes.append(f"{task}{label(rnd)}: {tool} wrote no samples_*.jsonl under {r['dir']}/out")
+                continue
+            loaded = load_samples(s)
+            docs = len({k[0] for k in loaded})
+            scored[tool][rnd] = (r["wall"], docs, loaded)
+            docs_of_tool.append(docs)
+            if docs not in doc_counts:
+                doc_counts.append(docs)
+        complete[tool] = len(scored[tool]) == len(by_round)
+        if failed:
+            if several:
+                cells[tool, "s"] = "FAILED (" + ", ".join(f"round {rnd}: exit {r['exit']}" for rnd, r in failed) + ")"
+            else:
+                cells[tool, "s"] = f"FAILED ({failed[0][1]['exit']})"
+            cells[tool, "rate"] = cells[tool, "mib"] = "-"
+            continue
+        wall = statistics.median(walls)
+        cells[tool, "s"] = f"{wall:.1f}"
+        cells[tool, "mib"] = f"{max(rss) // 1024}"
+        if not complete[tool]:
+            cells[tool, "rate"] = "-"
+        elif len(set(docs_of_tool)) > 1:
+            cells[tool, "rate"] = "-"
+            notes.append(f"{task}: {tool} scored {'/'.join(map(str, docs_of_tool))} documents in "
+                         f"{rounds_text(sorted(scored[tool]))}; no documents/s")
+        else:
+            cells[tool, "rate"] = f"{docs_of_tool[0] / wall:.2f}"
+    cells["docs"] = "/".join(map(str, doc_counts)) if doc_counts else "-"
+
+    # The speed-up: per round, sparkbench documents/s over lm-eval's (lm-eval wall over sparkbench
+    # wall when both scored the same documents); the median of those decides the bar.
+    paired = sorted(set(scored["lm-eval"]) & set(scored["sparkbench"]))
+    if runs["lm-eval"] and runs["sparkbench"] and all(complete.get(tool) for tool in TOOLS) and paired:
+        ran = {tool: sorted(runs[tool]) for tool in TOOLS}
+        for tool, other in (TOOLS, TOOLS[::-1]):
+            alone = [rnd for rnd in ran[tool] if rnd not in runs[other]]
+            if alone:
+                notes.append(f"{task}: {tool} ran {rounds_text(alone)} with no {other} run in the same round; "
+                             f"the speed-up is over {rounds_text(paired)}")
+        ratios = []
+        for rnd in paired:
+            lm_wall, lm_docs, _ = scored["lm-eval"][rnd]
+            sb_wall, sb_docs, _ = scored["sparkbench"][rnd]
+            ratios.append((sb_docs * lm_wall) / (lm_docs * sb_wall))
+        ratio = statistics.median(ratios)
+        bar = BAR.get(task, DEFAULT_BAR)
+        cells["speed-up"] = f"{ratio:.2f}x"
+        cells["range"] = f"{min(ratios):.2f}-{max(ratios):.2f}x" if len(ratios) > 1 else "-"
+        cells["bar"] = f">={bar:g}x {'met' if ratio >= bar else 'not met'}"
+
+    # The decisions: each round's sparkbench samples against the same round's lm-eval samples.
+    results = []
+    for rnd in paired:
+        result = compare_samples(scored["lm-eval"][rnd][2], scored["sparkbench"][rnd][2])
+        results.append((rnd, result))
+        if result["disagreements"]:
+            shown = ", ".join(f"doc {d} [{f}]: {w}" for d, f, w in result["disagreements"][:SHOWN_DISAGREEMENTS])
+            more = len(result["disagreements"]) - SHOWN_DISAGREEMENTS
+            notes.append(f"{task}{label(rnd)}: differs at {shown}{f' (+{more} more)' if more > 0 else ''}")
+        if result["only_lm"] or result["only_sb"]:
+            notes.append(f"{task}{label(rnd)}: unmatched samples (doc_id, filter): {result['only_lm']} only in "
+                         f"lm-eval's file, {result['only_sb']} only in sparkbench's")
+        if result["raw_differs"]:
+            notes.append(f"{task}{label(rnd)}: raw generated text differs at doc "
+                         f"{', '.join(map(str, result['raw_differs']))}")
+    if results:
+        texts = [agreement_text(result) for _, result in results]
+        if len(set(texts)) == 1:
+            cells["same decisions"] = texts[0]
+        else:
+            cells["same decisions"] = "; ".join(f"round {rnd}: {t}" for (rnd, _), t in zip(results, texts))
+        if several and len(results) < len(rounds):
+            cells["same decisions"] += f" ({rounds_text([rnd for rnd, _ in results])} of {len(rounds)})"
+        largest = max(result["max_ll_diff"] for _, result in results)
+        if largest:
+            notes.append(f"{task}: largest |loglikelihood difference| {largest:.3g}")
+    return cells, several
+
+
 def table(path):
     rows = read_measurements(path)
     tasks = []
     for r in rows:
         if r["task"] not in tasks:
             tasks.append(r["task"])
-    header = ["task", "docs", "lm-eval s", "docs/s", "sparkbench s", "docs/s", "speed-up", "bar",
-              "lm-eval MiB", "sparkbench MiB", "same decisions"]
-    lines = []
     notes = []
-    for task in tasks:
-        by_tool = {r["tool"]: r for r in rows if r["task"] == task}
-        cells = {"task": task}
-        samples = {}
-        rate = {}
-        for tool, col_s, col_rate, col_mib in (("lm-eval", 2, 3, 8), ("sparkbench", 4, 5, 9)):
-            r = by_tool.get(tool)
-            if r is None:
-                cells[col_s] = cells[col_rate] = cells[col_mib] = "-"
-                continue
-            if r["exit"] != "0":
-                cells[col_s] = f"FAILED ({r['exit']})"
-                cells[col_rate] = "-"
-                cells[col_mib] = "-"
-                notes.append(f"{task}: {tool} exited {r['exit']}; see {r['dir']}/log.txt")
-                continue
-            s = find_samples(Path(r["dir"]) / "out")
-            if s is None:
-                cells[col_s] = f"{float(r['wall_s']):.1f}"
-                cells[col_rate] = "-"
-                cells[col_mib] = f"{int(r['max_rss_kb']) // 1024}"
-                notes.append(f"{task}: {tool} wrote no samples_*.jsonl under {r['dir']}/out")
-                continue
-            samples[tool] = load_samples(s)
-            docs = len({k[0] for k in samples[tool]})
-            cells.setdefault("docs", str(docs))
-            if cells["docs"] != str(docs):
-                cells["docs"] = f"{cells['docs']}/{docs}"
-            wall = float(r["wall_s"])
-            rate[tool] = docs / wall if wall > 0 else float("inf")
-            cells[col_s] = f"{wall:.1f}"
-            cells[col_rate] = f"{rate[tool]:.2f}"
-            cells[col_mib] = f"{int(r['max_rss_kb']) // 1024}"
-        cells.setdefault("docs", "-")
-        if "lm-eval" in rate and "sparkbench" in rate:
-            ratio = rate["sparkbench"] / rate["lm-eval"]
-            bar = BAR.get(task, DEFAULT_BAR)
-            cells[6] = f"{ratio:.2f}x"
-            cells[7] = f">={bar:g}x {'met' if ratio >= bar else 'not met'}"
-        else:
-            cells[6] = cells[7] = "-"
-        if "lm-eval" in samples and "sparkbench" in samples:
-            result = compare_samples(samples["lm-eval"], samples["sparkbench"])
-            cells[10] = agreement_text(result)
-            if result["disagreements"] or result["only_lm"] or result["only_sb"]:
-                shown = ", ".join(f"doc {d} [{f}]: {w}" for d, f, w in result["disagreements"][:SHOWN_DISAGREEMENTS])
-                more = len(result["disagreements"]) - SHOWN_DISAGREEMENTS
-                notes.append(f"{task}: differs at {shown}{f' (+{more} more)' if more > 0 else ''}")
-            if result["raw_differs"]:
-                notes.append(f"{task}: raw generated text differs at doc {', '.join(map(str, result['raw_differs']))}")
-            if result["max_ll_diff"]:
-                notes.append(f"{task}: largest |loglikelihood difference| {result['max_ll_diff']:.3g}")
-        else:
-            cells[10] = "-"
-        lines.append([cells.get("task"), cells.get("docs")] + [cells.get(i, "-") for i in range(2, 11)])
+    found = [task_row(task, [r for r in rows if r["task"] == task], notes) for task in tasks]
+    multi = any(several for _, several in found)
+    columns = [("task", "task"), ("docs", "docs")]
+    columns += [("rounds", "rounds")] if multi else []
+    columns += [(("lm-eval", "s"), "lm-eval s"), (("lm-eval", "rate"), "docs/s"),
+                (("sparkbench", "s"), "sparkbench s"), (("sparkbench", "rate"), "docs/s"),
+                ("speed-up", "speed-up")]
+    columns += [("range", "range")] if multi else []
+    columns += [("bar", "bar"), (("lm-eval", "mib"), "lm-eval MiB"), (("sparkbench", "mib"), "sparkbench MiB"),
+                ("same decisions", "same decisions")]
+    header = [title for _, title in columns]
+    lines = [[cells.get(key, "-") for key, _ in columns] for cells, _ in found]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
     fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
     print(fmt(header))
@@ -234,6 +348,10 @@ def table(path):
         print(fmt(line))
     print("\nspeed-up = sparkbench documents/s / lm-eval documents/s, end to end (process start to exit).")
     print("MiB = peak RSS of the largest single process (GNU time %M).")
+    if multi:
+        print("With several rounds: s = the median wall time of the rounds, docs/s from it; speed-up = the median")
+        print("of the per-round speed-ups (lm-eval wall / sparkbench wall of the same round), which decides the bar;")
+        print("range = the smallest and largest per-round speed-up; MiB = the largest of any round.")
     for n in notes:
         print("note: " + n)
 

@@ -3,6 +3,7 @@
 # local data: wall time, documents/s, peak RSS and per-document agreement for each task.
 #
 #   bash bench/vs-lm-eval.sh [--data DIR] [--model DIR] [--only lm-eval|sparkbench] [--tasks a,b]
+#                            [--repeat N]   (N rounds per task, default 1)
 #                            [--no-build]   (use the existing target/release/sparkbench)
 #
 # What it does (every step is reused when already done, so running it twice is fine):
@@ -15,7 +16,10 @@
 #      and point them at the local JSONL files (dataset_path: json), so both tools read the same rows.
 #   5. Both tools, one after the other, on hellaswag (100 docs), arc_easy (200), mmlu_abstract_algebra
 #      and mmlu_anatomy (all), gsm8k (10, max_gen_toks=64): batch size 8, f32, CPU, 2 threads.
-#   6. bench/compare.py prints the table and checks the per-document decisions.
+#      --repeat N runs N rounds of each task, both tools back to back in each, lm-eval first in odd
+#      rounds and sparkbench first in even ones (runs/<task>/<tool> for round 1, <tool>-r2, ... after).
+#   6. bench/compare.py prints the table and checks the per-document decisions (each round's); with
+#      several rounds, median wall times and the median of the per-round speed-ups decide the bar.
 #
 # Data: --data DIR, else $SPARKBENCH_TEST_DATA, else ../shared/data next to the repository.
 # Environment knobs: BENCH_THREADS (default 2), BENCH_OUT (default target/bench-vs-lm-eval).
@@ -32,18 +36,23 @@ model=""
 only=""
 tasks_arg=""
 no_build=""
+repeat=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --data) [ $# -ge 2 ] || die "--data needs a folder"; data="$2"; shift 2 ;;
         --model) [ $# -ge 2 ] || die "--model needs a Hugging Face model folder"; model="$2"; shift 2 ;;
         --only) [ $# -ge 2 ] || die "--only needs lm-eval or sparkbench"; only="$2"; shift 2 ;;
         --no-build) no_build=1; shift ;;
+        --repeat) [ $# -ge 2 ] || die "--repeat needs a number of rounds"; repeat="$2"; shift 2 ;;
         --tasks) [ $# -ge 2 ] || die "--tasks needs a comma-separated list"; tasks_arg="$2"; shift 2 ;;
-        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 case "$only" in ""|lm-eval|sparkbench) ;; *) die "--only takes lm-eval or sparkbench, not '$only'" ;; esac
+case "$repeat" in
+    ""|*[!0-9]*|0*) die "--repeat takes a positive whole number of rounds (1, 2, 3, ...), not '$repeat'" ;;
+esac
 
 threads="${BENCH_THREADS:-2}"
 out="${BENCH_OUT:-$repo/target/bench-vs-lm-eval}"
@@ -63,6 +72,8 @@ if [ -n "$tasks_arg" ]; then
     IFS=',' read -r -a wanted <<<"$tasks_arg"
     for w in "${wanted[@]}"; do
         found=""
+        for t in "${tasks[@]}"; do [ "${t%%|*}" = "$w" ] && found=1; done  # named twice: run once
+        [ -n "$found" ] && continue
         for t in "${all_tasks[@]}"; do [ "${t%%|*}" = "$w" ] && tasks+=("$t") && found=1; done
         [ -n "$found" ] || die "unknown task '$w' (known: hellaswag, arc_easy, mmlu_abstract_algebra, mmlu_anatomy, gsm8k)"
     done
@@ -225,10 +236,17 @@ fi
 runs="$out/runs"
 mkdir -p "$runs"
 measure="$out/measurements.tsv"
-# A --tasks/--only run replaces only its own rows, so the table can be built up task by task.
-header='task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir'
-if [ -n "$tasks_arg$only" ] && [ -s "$measure" ] && [ "$(head -1 "$measure")" = "$(printf "$header")" ]; then
+# A --tasks/--only run replaces only its own rows (every round of them), so the table can be built
+# up task by task. A file from before --repeat (no round column) is kept as round 1.
+header='task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir\tround'
+old_header='task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir'
+first_line=""
+[ -s "$measure" ] && first_line="$(head -1 "$measure")"
+if [ -n "$tasks_arg$only" ] && { [ "$first_line" = "$(printf "$header")" ] || [ "$first_line" = "$(printf "$old_header")" ]; }; then
     keep="$(tail -n +2 "$measure")"
+    if [ "$first_line" = "$(printf "$old_header")" ] && [ -n "$keep" ]; then
+        keep="$(printf '%s\n' "$keep" | awk '{ print $0 "\t1" }')"
+    fi
     for t in "${tasks[@]}"; do
         for tool in ${need_lm_eval:+lm-eval} ${need_spark:+sparkbench}; do
             keep="$(printf '%s\n' "$keep" | awk -F'\t' -v t="${t%%|*}" -v o="$tool" '!($1 == t && $2 == o)')"
@@ -238,20 +256,22 @@ if [ -n "$tasks_arg$only" ] && [ -s "$measure" ] && [ "$(head -1 "$measure")" = 
 else
     printf "$header\n" >"$measure"
 fi
-# timed TASK TOOL LIMIT DIR CMD...: run CMD under GNU time, log to DIR/log.txt, append a line.
+# timed TASK TOOL LIMIT ROUND DIR CMD...: run CMD under GNU time, log to DIR/log.txt, append a line.
 timed() {
-    local task="$1" tool="$2" limit="$3" dir="$4"; shift 4
+    local task="$1" tool="$2" limit="$3" round="$4" dir="$5"; shift 5
     rm -rf "$dir"; mkdir -p "$dir"
     printf '%s\n' "$*" >"$dir/command.txt"
     local rc=0
     "$gnu_time" -f '%e %M' -o "$dir/time.txt" "$@" >"$dir/log.txt" 2>&1 || rc=$?
     local wall rss
     read -r wall rss < <(grep -E '^[0-9.]+ [0-9]+$' "$dir/time.txt" | tail -1) || true
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$task" "$tool" "$limit" "${wall:-}" "${rss:-}" "$rc" "$dir" >>"$measure"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$task" "$tool" "$limit" "${wall:-}" "${rss:-}" "$rc" "$dir" "$round" >>"$measure"
+    local of=""
+    [ "$repeat" = 1 ] || of="  (round $round of $repeat)"
     if [ "$rc" = 0 ]; then
-        printf '  %-22s %-10s %8ss  %6s MiB\n' "$task" "$tool" "$wall" "$((${rss:-0} / 1024))"
+        printf '  %-22s %-10s %8ss  %6s MiB%s\n' "$task" "$tool" "$wall" "$((${rss:-0} / 1024))" "$of"
     else
-        printf '  %-22s %-10s FAILED (exit %s); last lines of %s:\n' "$task" "$tool" "$rc" "$dir/log.txt"
+        printf '  %-22s %-10s FAILED (exit %s)%s; last lines of %s:\n' "$task" "$tool" "$rc" "$of" "$dir/log.txt"
         tail -n 15 "$dir/log.txt" | sed 's/^/      /'
     fi
 }
@@ -263,22 +283,46 @@ printf '  date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '  load before: %s\n' "$(uptime | sed 's/.*load average/load average/')"
 printf '  model: %s\n  data: %s\n' "$model" "$data"
 
-say "running (one tool at a time)"
+# run_tool TOOL ROUND NAME LIMIT LM_EXTRA SB_EXTRA: one timed run of TOOL on task NAME, into
+# runs/NAME/TOOL for round 1 (as before --repeat) and runs/NAME/TOOL-rROUND for later rounds.
+run_tool() {
+    local tool="$1" round="$2" name="$3" limit="$4" lm_extra="$5" sb_extra="$6"
+    local dir="$runs/$name/$tool"
+    [ "$round" = 1 ] || dir="$dir-r$round"
+    case "$tool" in
+        lm-eval)
+            # shellcheck disable=SC2086 # the extra flags are words
+            timed "$name" lm-eval "$limit" "$round" "$dir" \
+                "$venv/bin/lm-eval" run --model hf --model_args "pretrained=$model,dtype=float32" \
+                --tasks "${name}_local" --include_path "$yaml_dir" --device cpu --batch_size 8 \
+                ${limit:+--limit "$limit"} $lm_extra --log_samples --output_path "$dir/out" ;;
+        sparkbench)
+            # shellcheck disable=SC2086
+            timed "$name" sparkbench "$limit" "$round" "$dir" \
+                "$sparkbench" run --model "$model" --tasks "$name" ${limit:+--limit "$limit"} --batch-size 8 \
+                --dtype f32 --device cpu --data-dir "$data" --output "$dir/out" $sb_extra --yes --plain ;;
+    esac
+}
+
+if [ "$repeat" = 1 ]; then
+    say "running (one tool at a time)"
+else
+    say "running (one tool at a time, $repeat rounds per task, the order alternating)"
+fi
 for t in "${tasks[@]}"; do
     IFS='|' read -r name limit lm_extra sb_extra <<<"$t"
-    if [ -n "$need_lm_eval" ]; then
-        # shellcheck disable=SC2086 # the extra flags are words
-        timed "$name" lm-eval "$limit" "$runs/$name/lm-eval" \
-            "$venv/bin/lm-eval" run --model hf --model_args "pretrained=$model,dtype=float32" \
-            --tasks "${name}_local" --include_path "$yaml_dir" --device cpu --batch_size 8 \
-            ${limit:+--limit "$limit"} $lm_extra --log_samples --output_path "$runs/$name/lm-eval/out"
-    fi
-    if [ -n "$need_spark" ]; then
-        # shellcheck disable=SC2086
-        timed "$name" sparkbench "$limit" "$runs/$name/sparkbench" \
-            "$sparkbench" run --model "$model" --tasks "$name" ${limit:+--limit "$limit"} --batch-size 8 \
-            --dtype f32 --device cpu --data-dir "$data" --output "$runs/$name/sparkbench/out" $sb_extra --yes --plain
-    fi
+    for ((round = 1; round <= repeat; round++)); do
+        # lm-eval first in odd rounds, sparkbench first in even ones, so that the machine's drift
+        # (its speed moves by tens of percent from one quarter of an hour to the next) does not
+        # always fall on the same tool.
+        if [ $((round % 2)) = 1 ]; then order="lm-eval sparkbench"; else order="sparkbench lm-eval"; fi
+        for tool in $order; do
+            if { [ "$tool" = lm-eval ] && [ -n "$need_lm_eval" ]; } ||
+                { [ "$tool" = sparkbench ] && [ -n "$need_spark" ]; }; then
+                run_tool "$tool" "$round" "$name" "$limit" "$lm_extra" "$sb_extra"
+            fi
+        done
+    done
 done
 printf '  load after: %s\n' "$(uptime | sed 's/.*load average/load average/')"
 
