@@ -21,6 +21,8 @@ from pathlib import Path
 BAR = {"gsm8k": 2.0}
 DEFAULT_BAR = 3.0
 SHOWN_DISAGREEMENTS = 8
+# The order of bench/vs-lm-eval.sh's tasks, which the table keeps.
+TASK_ORDER = ("hellaswag", "arc_easy", "mmlu_abstract_algebra", "mmlu_anatomy", "gsm8k")
 
 
 class CompareError(Exception):
@@ -212,6 +214,33 @@ def rounds_text(rounds):
     return f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))}"
 
 
+def self_consistency(task, scored, label):
+    """Notes where a tool's later rounds do not reproduce its first scored round: another decision
+    on some document, unmatched samples, or other loglikelihoods. Both tools run the same model on
+    the same data with the same threads each round, so any difference is worth a look (for
+    sparkbench it would break the promise that a resumed run ends where an uninterrupted one would)."""
+    notes = []
+    for tool in TOOLS:
+        rounds = sorted(scored[tool])
+        for rnd in rounds[1:]:
+            first = rounds[0]
+            result = compare_samples(scored[tool][first][2], scored[tool][rnd][2])
+            where = f"{task}{label(rnd)}: {tool} differs from its own round {first}"
+            if result["disagreements"]:
+                shown = ", ".join(f"doc {d} [{f}]: {w}" for d, f, w in result["disagreements"][:SHOWN_DISAGREEMENTS])
+                more = len(result["disagreements"]) - SHOWN_DISAGREEMENTS
+                notes.append(f"{where} at {shown}{f' (+{more} more)' if more > 0 else ''}")
+            if result["only_lm"] or result["only_sb"]:
+                notes.append(f"{where}: {result['only_lm'] + result['only_sb']} samples (doc_id, filter) "
+                             f"in one round only")
+            if result["max_ll_diff"]:
+                notes.append(f"{where}: loglikelihoods differ by up to {result['max_ll_diff']:.3g}")
+            if result["raw_differs"]:
+                notes.append(f"{where}: raw generated text differs at doc "
+                             f"{', '.join(map(str, result['raw_differs']))}")
+    return notes
+
+
 def task_row(task, task_rows, notes):
     """One task's cells, by column key, and its notes appended to notes. With several rounds: the
     median wall time of each tool (documents/s from it), the median of the per-round speed-ups and
@@ -307,6 +336,7 @@ def task_row(task, task_rows, notes):
         if result["raw_differs"]:
             notes.append(f"{task}{label(rnd)}: raw generated text differs at doc "
                          f"{', '.join(map(str, result['raw_differs']))}")
+    notes.extend(self_consistency(task, scored, label))
     if results:
         texts = [agreement_text(result) for _, result in results]
         if len(set(texts)) == 1:
@@ -323,10 +353,12 @@ def task_row(task, task_rows, notes):
 
 def table(path):
     rows = read_measurements(path)
-    tasks = []
+    # The script's order, whatever order --tasks runs left the lines in; other tasks after, as found.
+    found_tasks = []
     for r in rows:
-        if r["task"] not in tasks:
-            tasks.append(r["task"])
+        if r["task"] not in found_tasks:
+            found_tasks.append(r["task"])
+    tasks = [t for t in TASK_ORDER if t in found_tasks] + [t for t in found_tasks if t not in TASK_ORDER]
     notes = []
     found = [task_row(task, [r for r in rows if r["task"] == task], notes) for task in tasks]
     multi = any(several for _, several in found)
@@ -352,6 +384,7 @@ def table(path):
         print("With several rounds: s = the median wall time of the rounds, docs/s from it; speed-up = the median")
         print("of the per-round speed-ups (lm-eval wall / sparkbench wall of the same round), which decides the bar;")
         print("range = the smallest and largest per-round speed-up; MiB = the largest of any round.")
+        print("Each tool's later rounds are compared with its first; a note says where one differs.")
     for n in notes:
         print("note: " + n)
 

@@ -238,13 +238,13 @@ mkdir -p "$runs"
 measure="$out/measurements.tsv"
 # A --tasks/--only run replaces only its own rows (every round of them), so the table can be built
 # up task by task. A file from before --repeat (no round column) is kept as round 1.
-header='task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir\tround'
-old_header='task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir'
+header=$'task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir\tround'
+old_header=$'task\ttool\tlimit\twall_s\tmax_rss_kb\texit\tdir'
 first_line=""
 [ -s "$measure" ] && first_line="$(head -1 "$measure")"
-if [ -n "$tasks_arg$only" ] && { [ "$first_line" = "$(printf "$header")" ] || [ "$first_line" = "$(printf "$old_header")" ]; }; then
+if [ -n "$tasks_arg$only" ] && { [ "$first_line" = "$header" ] || [ "$first_line" = "$old_header" ]; }; then
     keep="$(tail -n +2 "$measure")"
-    if [ "$first_line" = "$(printf "$old_header")" ] && [ -n "$keep" ]; then
+    if [ "$first_line" = "$old_header" ] && [ -n "$keep" ]; then
         keep="$(printf '%s\n' "$keep" | awk '{ print $0 "\t1" }')"
     fi
     for t in "${tasks[@]}"; do
@@ -252,9 +252,9 @@ if [ -n "$tasks_arg$only" ] && { [ "$first_line" = "$(printf "$header")" ] || [ 
             keep="$(printf '%s\n' "$keep" | awk -F'\t' -v t="${t%%|*}" -v o="$tool" '!($1 == t && $2 == o)')"
         done
     done
-    { printf "$header\n"; [ -z "$keep" ] || printf '%s\n' "$keep"; } >"$measure"
+    { printf '%s\n' "$header"; [ -z "$keep" ] || printf '%s\n' "$keep"; } >"$measure"
 else
-    printf "$header\n" >"$measure"
+    printf '%s\n' "$header" >"$measure"
 fi
 # timed TASK TOOL LIMIT ROUND DIR CMD...: run CMD under GNU time, log to DIR/log.txt, append a line.
 timed() {
@@ -311,6 +311,11 @@ else
 fi
 for t in "${tasks[@]}"; do
     IFS='|' read -r name limit lm_extra sb_extra <<<"$t"
+    # This invocation replaces every round of the tools it runs: later rounds of an earlier, longer
+    # --repeat would otherwise stay on disk with no line in measurements.tsv.
+    for tool in ${need_lm_eval:+lm-eval} ${need_spark:+sparkbench}; do
+        rm -rf "$runs/$name/$tool"-r[0-9]*
+    done
     for ((round = 1; round <= repeat; round++)); do
         # lm-eval first in odd rounds, sparkbench first in even ones, so that the machine's drift
         # (its speed moves by tens of percent from one quarter of an hour to the next) does not

@@ -328,6 +328,37 @@ fn several_rounds_take_the_median_of_the_per_round_speed_ups() {
         stdout.contains("note: arc_easy round 3: differs at doc 3 [none]: argmax 1 vs 0"),
         "{stdout}"
     );
+    // sparkbench's round 3 does not reproduce its round 1, which is said too; lm-eval's rounds agree.
+    assert!(
+        stdout.contains(
+            "note: arc_easy round 3: sparkbench differs from its own round 1 at doc 3 [none]: argmax 1 vs 0"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "note: arc_easy round 3: sparkbench differs from its own round 1: loglikelihoods differ by up to 1.25"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("lm-eval differs from its own")
+            && !stdout.contains("round 2: sparkbench differs"),
+        "only the round that differs is named:\n{stdout}"
+    );
+    // The table keeps the script's task order, not the file's (arc_easy, mmlu_anatomy, hellaswag).
+    let positions: Vec<usize> = ["hellaswag", "arc_easy", "mmlu_anatomy"]
+        .iter()
+        .map(|t| {
+            stdout
+                .find(row_of(&stdout, t))
+                .expect("the row is in the output")
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "hellaswag, arc_easy, mmlu_anatomy in that order:\n{stdout}"
+    );
     let anatomy = cells(row_of(&stdout, "mmlu_anatomy"));
     assert_eq!(
         anatomy[..10],
