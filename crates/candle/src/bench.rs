@@ -1,7 +1,8 @@
 //! `sparkbench bench`: prefill tokens/s, decode tokens/s and loglikelihood requests/s of the
 //! native decoder on the SmolLM2-135M shape (random weights made in-process, or a model folder),
 //! in f32 and in Q8_0 (quantized at load), plus the prefill's GFLOP/s next to plain matmuls of the
-//! same shapes in the same process. Best of a few repeats; numbers, never assertions.
+//! same shapes in the same process, and both next to the machine's peak multiply-add rate
+//! ([`crate::peak_fma`]). Best of a few repeats; numbers, never assertions.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use crate::error::LoadError;
 use crate::generate::{GenJob, Processors, generate};
 use crate::linear::Lin;
 use crate::load::{LoadOptions, load_candle};
+use crate::peak_fma::{self, PeakFma};
 use crate::weights::WeightSource;
 
 /// What to measure.
@@ -84,6 +86,9 @@ pub struct BenchReport {
     pub threads: usize,
     /// One row per dtype.
     pub rows: Vec<BenchRow>,
+    /// The machine's peak f32 multiply-add rate on `threads` threads (best of a measurement
+    /// before and one after the rows); `None` on a CPU without a kernel for it.
+    pub peak: Option<PeakFma>,
 }
 
 impl fmt::Display for BenchReport {
@@ -125,6 +130,31 @@ impl fmt::Display for BenchReport {
                 r.batch_decode_tokens_per_s,
                 r.loglikelihood_per_s
             )?;
+        }
+        match &self.peak {
+            Some(p) => {
+                write!(
+                    f,
+                    "peak f32 multiply-adds: {:.1} GF/s ({}, {} threads at once)",
+                    p.gflops,
+                    p.kernel.name(),
+                    p.threads
+                )?;
+                // Only f32 matmuls are bounded by the f32 multiply-add rate.
+                for r in self.rows.iter().filter(|r| r.dtype == "f32") {
+                    write!(
+                        f,
+                        "; f32 prefill at {:.0}% of it, plain mm at {:.0}%",
+                        100.0 * r.prefill_gflops / p.gflops,
+                        100.0 * r.plain_matmul_gflops / p.gflops
+                    )?;
+                }
+                writeln!(f)?;
+            }
+            None => writeln!(
+                f,
+                "peak f32 multiply-adds: not measured (no kernel for this CPU)"
+            )?,
         }
         Ok(())
     }
@@ -328,6 +358,8 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, LoadError> {
             parse_config(&smollm2_135m_config(), &PathBuf::from("smollm2-135m"))?,
         ),
     };
+    let threads = candle_core::utils::get_num_threads();
+    let peak_before = peak_fma::measure(threads, 3);
     let mut rows = Vec::new();
     for dtype in &opts.dtypes {
         let quantize = quantize_of(dtype)?;
@@ -430,10 +462,66 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, LoadError> {
             loglikelihood_per_s: reqs.len() as f64 / ll,
         });
     }
+    // Before and after the rows, so that a slow stretch of the machine in one of them does not
+    // set the ceiling.
+    let peak = match (peak_before, peak_fma::measure(threads, 3)) {
+        (Some(a), Some(b)) => Some(if a.gflops >= b.gflops { a } else { b }),
+        (a, b) => a.or(b),
+    };
     Ok(BenchReport {
         model: model_name,
         options: opts.clone(),
-        threads: candle_core::utils::get_num_threads(),
+        threads,
         rows,
+        peak,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peak_fma::Kernel;
+
+    fn row(dtype: &str, prefill: f64, plain: f64) -> BenchRow {
+        BenchRow {
+            dtype: dtype.into(),
+            prefill_tokens_per_s: 1.0,
+            prefill_gflops: prefill,
+            prefill_gflops_unfused: 1.0,
+            plain_matmul_gflops: plain,
+            decode_tokens_per_s: 1.0,
+            batch_decode_tokens_per_s: 1.0,
+            loglikelihood_per_s: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_peak_line_puts_the_f32_rates_against_the_peak() {
+        let mut report = BenchReport {
+            model: "m".into(),
+            options: BenchOptions::default(),
+            threads: 2,
+            rows: vec![row("f32", 100.0, 150.0), row("q8_0", 30.0, 40.0)],
+            peak: Some(PeakFma {
+                kernel: Kernel::Avx512,
+                threads: 2,
+                gflops: 200.0,
+            }),
+        };
+        let text = report.to_string();
+        let last = text.lines().last().expect("a last line");
+        assert_eq!(
+            last,
+            "peak f32 multiply-adds: 200.0 GF/s (AVX-512, 2 threads at once); \
+             f32 prefill at 50% of it, plain mm at 75%",
+            "{text}"
+        );
+        report.peak = None;
+        let text = report.to_string();
+        assert_eq!(
+            text.lines().last(),
+            Some("peak f32 multiply-adds: not measured (no kernel for this CPU)"),
+            "{text}"
+        );
+    }
 }

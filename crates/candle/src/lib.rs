@@ -26,6 +26,7 @@ pub mod load;
 pub mod lora;
 pub mod model;
 mod packing;
+pub mod peak_fma;
 mod qkv;
 pub mod rope;
 pub mod scoring;
