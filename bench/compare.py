@@ -214,6 +214,18 @@ def rounds_text(rounds):
     return f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))}"
 
 
+def disagreements_text(result):
+    """The first SHOWN_DISAGREEMENTS disagreements of a compare_samples result, and how many more."""
+    shown = ", ".join(f"doc {d} [{f}]: {w}" for d, f, w in result["disagreements"][:SHOWN_DISAGREEMENTS])
+    more = len(result["disagreements"]) - SHOWN_DISAGREEMENTS
+    return shown + (f" (+{more} more)" if more > 0 else "")
+
+
+def raw_differs_text(result):
+    """The documents whose raw generated text differs, as a note's ending."""
+    return f"raw generated text differs at doc {', '.join(map(str, result['raw_differs']))}"
+
+
 def self_consistency(task, scored, label):
     """Notes where a tool's later rounds do not reproduce its first scored round: another decision
     on some document, unmatched samples, or other loglikelihoods. Both tools run the same model on
@@ -227,17 +239,14 @@ def self_consistency(task, scored, label):
             result = compare_samples(scored[tool][first][2], scored[tool][rnd][2])
             where = f"{task}{label(rnd)}: {tool} differs from its own round {first}"
             if result["disagreements"]:
-                shown = ", ".join(f"doc {d} [{f}]: {w}" for d, f, w in result["disagreements"][:SHOWN_DISAGREEMENTS])
-                more = len(result["disagreements"]) - SHOWN_DISAGREEMENTS
-                notes.append(f"{where} at {shown}{f' (+{more} more)' if more > 0 else ''}")
+                notes.append(f"{where} at {disagreements_text(result)}")
             if result["only_lm"] or result["only_sb"]:
                 notes.append(f"{where}: {result['only_lm'] + result['only_sb']} samples (doc_id, filter) "
                              f"in one round only")
             if result["max_ll_diff"]:
                 notes.append(f"{where}: loglikelihoods differ by up to {result['max_ll_diff']:.3g}")
             if result["raw_differs"]:
-                notes.append(f"{where}: raw generated text differs at doc "
-                             f"{', '.join(map(str, result['raw_differs']))}")
+                notes.append(f"{where}: {raw_differs_text(result)}")
     return notes
 
 
@@ -327,15 +336,12 @@ def task_row(task, task_rows, notes):
         result = compare_samples(scored["lm-eval"][rnd][2], scored["sparkbench"][rnd][2])
         results.append((rnd, result))
         if result["disagreements"]:
-            shown = ", ".join(f"doc {d} [{f}]: {w}" for d, f, w in result["disagreements"][:SHOWN_DISAGREEMENTS])
-            more = len(result["disagreements"]) - SHOWN_DISAGREEMENTS
-            notes.append(f"{task}{label(rnd)}: differs at {shown}{f' (+{more} more)' if more > 0 else ''}")
+            notes.append(f"{task}{label(rnd)}: differs at {disagreements_text(result)}")
         if result["only_lm"] or result["only_sb"]:
             notes.append(f"{task}{label(rnd)}: unmatched samples (doc_id, filter): {result['only_lm']} only in "
                          f"lm-eval's file, {result['only_sb']} only in sparkbench's")
         if result["raw_differs"]:
-            notes.append(f"{task}{label(rnd)}: raw generated text differs at doc "
-                         f"{', '.join(map(str, result['raw_differs']))}")
+            notes.append(f"{task}{label(rnd)}: {raw_differs_text(result)}")
     notes.extend(self_consistency(task, scored, label))
     if results:
         texts = [agreement_text(result) for _, result in results]
@@ -395,7 +401,7 @@ def samples(lm_path, sb_path):
     for d, f, w in result["disagreements"]:
         print(f"  doc {d} [{f}]: {w}")
     if result["raw_differs"]:
-        print(f"  raw generated text differs at doc {', '.join(map(str, result['raw_differs']))}")
+        print(f"  {raw_differs_text(result)}")
     return 0 if not result["disagreements"] and not result["only_lm"] and not result["only_sb"] else 1
 
 

@@ -162,25 +162,6 @@ fn measure_iters(threads: usize, passes: usize, iters: u64) -> Option<PeakFma> {
     })
 }
 
-/// The sum `kernel.run(iters, start)` must return, lane by lane with scalar fused multiply-adds.
-pub fn reference_sum(kernel: Kernel, iters: u64, start: f32) -> f32 {
-    let mut total = 0.0f32;
-    for chain in 0..kernel.chains() {
-        let mut a = start + chain as f32;
-        for _ in 0..iters {
-            a = a.mul_add(MUL, ADD);
-        }
-        // Every lane of a chain holds the same value; the kernels add lanes then chains in this
-        // order too.
-        let mut lane_sum = 0.0f32;
-        for _ in 0..kernel.lanes() {
-            lane_sum += a;
-        }
-        total += lane_sum;
-    }
-    total
-}
-
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     //! The x86-64 kernels.
@@ -265,6 +246,25 @@ mod arm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sum `kernel.run(iters, start)` must return, lane by lane with scalar fused multiply-adds.
+    fn reference_sum(kernel: Kernel, iters: u64, start: f32) -> f32 {
+        let mut total = 0.0f32;
+        for chain in 0..kernel.chains() {
+            let mut a = start + chain as f32;
+            for _ in 0..iters {
+                a = a.mul_add(MUL, ADD);
+            }
+            // Every lane of a chain holds the same value; the kernels add lanes then chains in this
+            // order too.
+            let mut lane_sum = 0.0f32;
+            for _ in 0..kernel.lanes() {
+                lane_sum += a;
+            }
+            total += lane_sum;
+        }
+        total
+    }
 
     #[test]
     fn every_kernel_this_cpu_has_computes_the_scalar_chains() {
