@@ -16,6 +16,7 @@ use std::arch::x86_64::{
 };
 
 /// Values per vector.
+#[cfg(target_arch = "x86_64")]
 const W: usize = 16;
 
 /// Keys ahead of the block being summed that are prefetched.
