@@ -8,6 +8,10 @@ run *ARGS:
 test:
     cargo test --workspace
 
+# Clippy and the library crates' tests built for aarch64 (the DGX Spark's CPU), run under qemu.
+test-aarch64:
+    bash scripts/test-aarch64.sh
+
 # Format check and clippy, as CI runs them.
 lint:
     cargo fmt --all -- --check
