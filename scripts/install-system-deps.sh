@@ -4,12 +4,4 @@
 set -euo pipefail
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  else
-    echo "missing system packages: ${missing[*]} (install them with your package manager)" >&2
-    exit 1
-  fi
-fi
+"$(dirname "$0")/install-packages.sh" ${missing[@]+"${missing[@]}"}

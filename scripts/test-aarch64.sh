@@ -25,15 +25,7 @@ command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
 command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || missing+=(g++-aarch64-linux-gnu)
 [ -e "$sysroot/lib/ld-linux-aarch64.so.1" ] || missing+=(libc6-dev-arm64-cross)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  else
-    echo "missing for the aarch64 tests: ${missing[*]} (Debian package names; install them with your package manager)" >&2
-    exit 1
-  fi
-fi
+scripts/install-packages.sh ${missing[@]+"${missing[@]}"}
 
 if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
   if ! command -v rustup >/dev/null 2>&1; then
